@@ -1,0 +1,147 @@
+"""Supervised classification, read top to bottom in stages:
+config -> mesh -> data -> model -> optimizer -> sharded init or resume ->
+step -> evaluator -> loop -> plots.
+
+`train_and_evaluate(config, workdir)` is the whole study; experiments/classify.py
+only turns flags into its arguments.
+"""
+from __future__ import annotations
+
+import json
+import pathlib
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+
+from dl_course import data, models
+from dl_course.config import check_choice, check_range, to_json_dict
+from dl_course.engine import optimizers
+from dl_course.engine.checkpoint import Checkpointer, abstract_with_sharding
+from dl_course.engine.feeding import DISPATCH_MODES, make_chunk_runner, make_evaluator
+from dl_course.engine.loop import MetricWindow, Schedule, StopRequest, run_loop
+from dl_course.engine.mesh import check_divisible, make_mesh, replicated
+from dl_course.engine.records import (MetricWriter, is_writer, read_metrics, write_json,
+                                      write_manifest)
+from dl_course.engine.state import init_train_state
+from dl_course.engine.steps import (classification_loss, classification_per_example,
+                                    make_eval_sums, make_train_step)
+from dl_course.errors import UserError
+from dl_course import plots
+
+# Keys that may change between a run and its resumption: they do not change results.
+RESUMABLE_CHANGES = frozenset({'progress'})
+
+
+def default_config() -> ml_collections.ConfigDict:
+  """Defaults shared by every classification config; config files override them."""
+  config = ml_collections.ConfigDict()
+  config.seed = 0
+  config.dataset = 'mnist1d'
+  config.data_dir = ''
+  config.model = ml_collections.ConfigDict({'name': 'mlp'})
+  config.optimizer = ml_collections.ConfigDict(dict(
+      name='adam', learning_rate=1e-2, momentum=0.0, nesterov=False, b1=0.9, b2=0.999,
+      weight_decay=0.0, schedule='constant', warmup_steps=0, grad_clip_norm=0.0))
+  config.batch_size = 100
+  config.num_steps = 6000
+  config.steps_per_dispatch = 100
+  config.dispatch = 'scan'
+  config.eval_every = 500
+  config.eval_batch_size = 1000
+  config.checkpoint_every = 1000
+  config.keep_checkpoints = 3
+  config.progress = True
+  return config
+
+
+def validate(config) -> None:
+  """Raises ConfigError naming the first bad key; runs before any work."""
+  check_range(config, 'seed', 0, integer=True)
+  if not isinstance(config.dataset, str) or not config.dataset:
+    raise UserError(f'config.dataset={config.dataset!r} must be one of {", ".join(data.names())}')
+  for key in ('batch_size', 'num_steps', 'steps_per_dispatch', 'eval_every',
+              'eval_batch_size', 'checkpoint_every', 'keep_checkpoints'):
+    check_range(config, key, 1, integer=True)
+  check_choice(config, 'dispatch', DISPATCH_MODES)
+  optimizers.validate(config)
+
+
+def train_and_evaluate(config: ml_collections.ConfigDict, workdir: pathlib.Path) -> dict:
+  """Trains (or resumes) the run in `workdir`; returns the last logged record."""
+  workdir = pathlib.Path(workdir)
+  validate(config)
+  mesh = make_mesh()
+  check_divisible('batch_size', config.batch_size, mesh)
+
+  train = data.load(config.dataset, 'train', config.data_dir)
+  test = data.load(config.dataset, 'test', config.data_dir)
+  model = models.build(config.model, train.info.num_classes)
+  tx = optimizers.build(config.optimizer, config.num_steps)
+
+  def init(key):
+    return init_train_state(model, tx, jnp.zeros((1, *train.info.input_shape)), key)
+
+  checkpointer = Checkpointer(workdir / 'checkpoints', config.keep_checkpoints)
+  try:
+    start_step = checkpointer.latest_step()
+    _check_same_run(workdir, config)
+    if start_step is None:
+      state = jax.jit(init, out_shardings=replicated(mesh))(jax.random.key(config.seed))
+      window = MetricWindow()
+    else:
+      abstract = abstract_with_sharding(jax.eval_shape(init, jax.random.key(config.seed)),
+                                        replicated(mesh))
+      state, loop_state = checkpointer.restore(start_step, abstract)
+      window = MetricWindow.from_json(loop_state)
+    writer = MetricWriter(workdir)
+    writer.truncate_after(start_step or 0)
+    if is_writer():
+      write_json(workdir / 'config.json', to_json_dict(config))
+    write_manifest(workdir, seed=config.seed, start_step=start_step or 0)
+
+    train_step = make_train_step(model.apply, tx, classification_loss)
+    run_chunk = make_chunk_runner(train_step, mode=config.dispatch, mesh=mesh, x=train.x,
+                                  y=train.y, seed=config.seed, batch_size=config.batch_size)
+    evaluate = make_evaluator(make_eval_sums(model.apply, classification_per_example),
+                              mesh=mesh, x=test.x, y=test.y, batch_size=config.eval_batch_size)
+    schedule = Schedule(config.num_steps, config.steps_per_dispatch, config.eval_every,
+                        config.checkpoint_every)
+    with StopRequest().on_sigterm() as stop:
+      result = run_loop(state, start_step=start_step or 0, schedule=schedule,
+                        run_chunk=run_chunk, evaluate=evaluate, writer=writer,
+                        checkpointer=checkpointer, window=window, progress=config.progress,
+                        stop=stop)
+  finally:
+    checkpointer.close()
+    if is_writer() and (workdir / 'metrics.jsonl').exists():
+      plots.learning_curves(read_metrics(workdir), workdir / 'learning_curves.png',
+                            title=f'{config.model.name} on {config.dataset}')
+  last = result.last_record or (read_metrics(workdir) or [{}])[-1]
+  return {**last, 'step': result.step, 'stopped_early': result.stopped_early}
+
+
+def _check_same_run(workdir: pathlib.Path, config) -> None:
+  """A workdir holds one run: refuse to continue it with a different config."""
+  path = workdir / 'config.json'
+  if not path.exists():
+    return
+  old, new = _flatten(json.loads(path.read_text())), _flatten(to_json_dict(config))
+  changed = sorted(k for k in old.keys() | new.keys()
+                   if old.get(k) != new.get(k) and k not in RESUMABLE_CHANGES)
+  if changed:
+    key = changed[0]
+    raise UserError(
+        f'--workdir={workdir} holds a run with a different config '
+        f'(config.{key}: {old.get(key)!r} there, {new.get(key)!r} now); '
+        f'use a new --workdir or the same config to resume')
+
+
+def _flatten(tree: dict, prefix: str = '') -> dict:
+  flat = {}
+  for key, value in tree.items():
+    if isinstance(value, dict):
+      flat.update(_flatten(value, f'{prefix}{key}.'))
+    else:
+      flat[prefix + key] = list(value) if isinstance(value, tuple) else value
+  return flat

@@ -1,0 +1,80 @@
+"""Config helpers shared by every study: the `:arg` string and value checks.
+
+A config file's `get_config(arg)` receives the text after the colon in
+`--config=path.py:arg`, e.g. `quick` or `quick,model=gru`. `parse_config_arg`
+turns it into a dict and rejects keys the config does not know.
+"""
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from typing import Any
+
+import ml_collections
+
+from dl_course.errors import ConfigError, UserError
+
+
+def parse_config_arg(arg: str | None, allowed: Mapping[str, type]) -> dict[str, Any]:
+  """Parses 'flag,key=value' into a dict typed by `allowed` (name -> type)."""
+  parsed: dict[str, Any] = {}
+  for item in filter(None, (arg or '').split(',')):
+    key, sep, raw = item.partition('=')
+    key = key.strip()
+    if key not in allowed:
+      raise UserError(
+          f'config argument {key!r} is unknown; allowed: {", ".join(sorted(allowed))}')
+    kind = allowed[key]
+    if not sep:
+      if kind is not bool:
+        raise UserError(f'config argument {key!r} needs a value: {key}=<{kind.__name__}>')
+      parsed[key] = True
+      continue
+    try:
+      parsed[key] = _parse_bool(raw) if kind is bool else kind(raw)
+    except ValueError:
+      raise UserError(
+          f'config argument {key}={raw!r} is not a valid {kind.__name__}') from None
+  return parsed
+
+
+def _parse_bool(raw: str) -> bool:
+  lowered = raw.strip().lower()
+  if lowered in ('1', 'true', 'yes'):
+    return True
+  if lowered in ('0', 'false', 'no'):
+    return False
+  raise ValueError(raw)
+
+
+def check_choice(config, key: str, choices: Collection[str]) -> None:
+  value = get_path(config, key)
+  if value not in choices:
+    raise ConfigError(key, value, 'one of ' + ', '.join(sorted(map(str, choices))))
+
+
+def check_range(config, key: str, low=None, high=None, *, low_open=False,
+                integer=False) -> None:
+  """Checks low <= value <= high (low < value with low_open)."""
+  value = get_path(config, key)
+  if integer and (isinstance(value, bool) or not isinstance(value, int)):
+    raise ConfigError(key, value, 'an integer')
+  if not integer and (isinstance(value, bool) or not isinstance(value, (int, float))):
+    raise ConfigError(key, value, 'a number')
+  too_low = low is not None and (value <= low if low_open else value < low)
+  too_high = high is not None and value > high
+  if too_low or too_high:
+    lower = '' if low is None else (f'> {low}' if low_open else f'>= {low}')
+    upper = '' if high is None else f'<= {high}'
+    raise ConfigError(key, value, ' and '.join(filter(None, (lower, upper))))
+
+
+def get_path(config, dotted_key: str):
+  node = config
+  for part in dotted_key.split('.'):
+    node = node[part]
+  return node
+
+
+def to_json_dict(config: ml_collections.ConfigDict) -> dict:
+  """A plain-JSON view of a config (tuples become lists)."""
+  return ml_collections.ConfigDict(config).to_dict()

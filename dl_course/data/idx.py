@@ -1,0 +1,78 @@
+"""Reader for MNIST-format IDX files, so local copies of MNIST/Fashion-MNIST train.
+
+Put the four standard files (gzipped or not) in one folder and pass it as
+`data_dir` with dataset name 'idx':
+  train-images-idx3-ubyte  train-labels-idx1-ubyte
+  t10k-images-idx3-ubyte   t10k-labels-idx1-ubyte
+"""
+from __future__ import annotations
+
+import gzip
+import pathlib
+
+import numpy as np
+
+from dl_course.data.registry import register
+from dl_course.errors import DataNotFoundError, UserError
+
+_FILES = {
+    'train': ('train-images-idx3-ubyte', 'train-labels-idx1-ubyte'),
+    'test': ('t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'),
+}
+# The IDX type byte -> numpy dtype (big-endian where it matters).
+_DTYPES = {0x08: '>u1', 0x09: '>i1', 0x0B: '>i2', 0x0C: '>i4', 0x0D: '>f4', 0x0E: '>f8'}
+
+
+def read_idx(path: str | pathlib.Path) -> np.ndarray:
+  """Reads one IDX file (plain or .gz) into an array of its declared shape."""
+  path = pathlib.Path(path)
+  opener = gzip.open if path.suffix == '.gz' else open
+  with opener(path, 'rb') as f:
+    raw = f.read()
+  if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _DTYPES:
+    raise UserError(f'{path} is not an IDX file (bad magic number {raw[:4].hex()})')
+  dtype, ndim = np.dtype(_DTYPES[raw[2]]), raw[3]
+  shape = tuple(int(d) for d in np.frombuffer(raw, '>u4', count=ndim, offset=4))
+  offset = 4 + 4 * ndim
+  expected = int(np.prod(shape)) * dtype.itemsize
+  if len(raw) - offset != expected:
+    raise UserError(f'{path}: header says {shape} ({expected} bytes of data) '
+                    f'but the file holds {len(raw) - offset}')
+  return np.frombuffer(raw, dtype, offset=offset).reshape(shape).astype(dtype.newbyteorder('='))
+
+
+def write_idx(path: str | pathlib.Path, array: np.ndarray) -> None:
+  """Writes an IDX file (gzipped if the name ends in .gz); used to make test data."""
+  code = {np.dtype(v).newbyteorder('='): k for k, v in _DTYPES.items()}[array.dtype]
+  header = bytes([0, 0, code, array.ndim]) + np.asarray(array.shape, '>u4').tobytes()
+  body = array.astype(np.dtype(_DTYPES[code])).tobytes()
+  opener = gzip.open if str(path).endswith('.gz') else open
+  with opener(path, 'wb') as f:
+    f.write(header + body)
+
+
+def _find(folder: pathlib.Path, stem: str) -> pathlib.Path:
+  for candidate in (folder / stem, folder / f'{stem}.gz'):
+    if candidate.exists():
+      return candidate
+  raise DataNotFoundError(
+      f'dataset idx: {folder / stem}[.gz] not found; put the four MNIST-format files '
+      f'({", ".join(s for pair in _FILES.values() for s in pair)}) in one folder and pass '
+      f'it as config.data_dir')
+
+
+@register('idx')
+def idx(data_dir=None):
+  if not data_dir:
+    raise DataNotFoundError(
+        'dataset idx needs config.data_dir: a folder with the MNIST-format files '
+        'train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], t10k-...')
+  folder = pathlib.Path(data_dir).expanduser()
+  splits = {}
+  for split, (images, labels) in _FILES.items():
+    x = read_idx(_find(folder, images))
+    y = read_idx(_find(folder, labels))
+    if len(x) != len(y):
+      raise UserError(f'{folder}: {split} has {len(x)} images but {len(y)} labels')
+    splits[split] = (x[..., None] / 255.0, y)
+  return splits, f'IDX files in {folder}'

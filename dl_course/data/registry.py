@@ -1,0 +1,94 @@
+"""The dataset registry: `load(name, split)` returns in-memory numpy arrays.
+
+Every dataset here is a pair of splits ('train', 'test') of inputs `x` (float32,
+shape [N, *input_shape]) and integer labels `y` ([N], int32), plus metadata.
+Names:
+  embedded (offline, shipped by pip packages): mnist1d, digits, mnist5k
+  toy generators: moons, blobs
+  local files: idx (MNIST-format IDX files in `data_dir`)
+  TFDS: 'tfds:<name>' (e.g. tfds:mnist) read through `tfds.data_source`
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+from collections.abc import Callable
+
+import numpy as np
+
+from dl_course.errors import UserError
+
+SPLITS = ('train', 'test')
+
+
+@dataclasses.dataclass(frozen=True)
+class DatasetInfo:
+  name: str
+  num_classes: int
+  input_shape: tuple[int, ...]
+  num_examples: dict[str, int]
+  source: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Split:
+  x: np.ndarray
+  y: np.ndarray
+  info: DatasetInfo
+
+  def __len__(self) -> int:
+    return len(self.y)
+
+
+# A builder takes data_dir (or None) and returns {'train': (x, y), 'test': (x, y)}
+# and a one-line description of where the data came from.
+Builder = Callable[[str | None], tuple[dict[str, tuple[np.ndarray, np.ndarray]], str]]
+_BUILDERS: dict[str, Builder] = {}
+
+
+def register(name: str) -> Callable[[Builder], Builder]:
+  def decorator(builder: Builder) -> Builder:
+    _BUILDERS[name] = builder
+    return builder
+  return decorator
+
+
+def names() -> list[str]:
+  return sorted(_BUILDERS) + ['tfds:<name>']
+
+
+def load(name: str, split: str = 'train', data_dir: str | None = None) -> Split:
+  """Loads one split of a dataset into memory (cached per process)."""
+  if split not in SPLITS:
+    raise UserError(f'split {split!r} is unknown; allowed: {", ".join(SPLITS)}')
+  splits, info = _load_all(name, data_dir or None)
+  x, y = splits[split]
+  return Split(x=x, y=y, info=info)
+
+
+def info(name: str, data_dir: str | None = None) -> DatasetInfo:
+  return _load_all(name, data_dir or None)[1]
+
+
+@functools.lru_cache(maxsize=16)
+def _load_all(name: str, data_dir: str | None):
+  if name.startswith('tfds:'):
+    from dl_course.data import tfds_source  # Imports tfds only when asked for.
+    splits, source = tfds_source.build(name.removeprefix('tfds:'), data_dir)
+  elif name in _BUILDERS:
+    splits, source = _BUILDERS[name](data_dir)
+  else:
+    raise UserError(f'dataset {name!r} is unknown; allowed: {", ".join(names())}')
+  splits = {k: _standardise_arrays(*v) for k, v in splits.items()}
+  for arr in (a for pair in splits.values() for a in pair):
+    arr.flags.writeable = False  # Cached arrays are shared: keep them immutable.
+  x_train, y_train = splits['train']
+  num_classes = int(max(y.max() for _, y in splits.values())) + 1
+  info_ = DatasetInfo(
+      name=name, num_classes=num_classes, input_shape=tuple(x_train.shape[1:]),
+      num_examples={k: len(v[1]) for k, v in splits.items()}, source=source)
+  return splits, info_
+
+
+def _standardise_arrays(x, y) -> tuple[np.ndarray, np.ndarray]:
+  return np.ascontiguousarray(x, np.float32), np.ascontiguousarray(y, np.int32)

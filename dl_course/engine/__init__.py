@@ -1,0 +1,1 @@
+"""The training engine: state, steps, mesh, feeding, loop, checkpoints, records."""

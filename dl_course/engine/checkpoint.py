@@ -1,0 +1,51 @@
+"""Orbax checkpoints: async, keep-last-N, auto-resume from the workdir.
+
+A checkpoint holds the train state and the loop's host-side accumulators (the
+running train-metric sums), so a resumed run logs exactly what an
+uninterrupted run would. Orbax writes each step into a temporary folder and
+renames it when complete, so a process killed mid-save leaves the previous
+checkpoint as the latest one.
+"""
+from __future__ import annotations
+
+import pathlib
+
+import jax
+import orbax.checkpoint as ocp
+
+
+class Checkpointer:
+
+  def __init__(self, directory: str | pathlib.Path, keep: int):
+    self.directory = pathlib.Path(directory).absolute()
+    options = ocp.CheckpointManagerOptions(
+        max_to_keep=keep, enable_async_checkpointing=True, create=True,
+        cleanup_tmp_directories=True)
+    self._manager = ocp.CheckpointManager(self.directory, options=options)
+
+  def latest_step(self) -> int | None:
+    return self._manager.latest_step()
+
+  def committed_step(self) -> int | None:
+    """Latest step whose files are complete (waits for an async save in flight)."""
+    self._manager.wait_until_finished()
+    return self._manager.latest_step()
+
+  def save(self, step: int, state, loop_state: dict) -> None:
+    self._manager.save(step, args=ocp.args.Composite(
+        state=ocp.args.StandardSave(state), loop=ocp.args.JsonSave(loop_state)), force=True)
+
+  def restore(self, step: int, abstract_state):
+    """abstract_state: ShapeDtypeStructs carrying the target shardings."""
+    restored = self._manager.restore(step, args=ocp.args.Composite(
+        state=ocp.args.StandardRestore(abstract_state), loop=ocp.args.JsonRestore()))
+    return restored['state'], restored['loop']
+
+  def close(self) -> None:
+    self._manager.wait_until_finished()
+    self._manager.close()
+
+
+def abstract_with_sharding(abstract_tree, sharding):
+  return jax.tree.map(
+      lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=sharding), abstract_tree)

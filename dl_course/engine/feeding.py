@@ -1,0 +1,75 @@
+"""Feeding in-memory arrays to the mesh: training chunks and evaluation batches.
+
+Two ways to dispatch a chunk of K training steps (choose per model family by
+measurement, see launch/bench_throughput.py):
+  'scan': one jitted `lax.scan` over a [K, B, ...] chunk: one dispatch per chunk.
+  'loop': K dispatches of one jitted step. XLA:CPU runs convolutions inside
+          loops slowly, so CNNs are faster this way on CPU.
+"""
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from dl_course.data.sampler import batch_indices, chunk_indices
+from dl_course.engine.mesh import batch_sharding, put_global, replicated
+from dl_course.engine.steps import scan_steps
+
+DISPATCH_MODES = ('scan', 'loop')
+
+
+def make_chunk_runner(train_step, *, mode: str, mesh, x: np.ndarray, y: np.ndarray,
+                      seed: int, batch_size: int):
+  """Returns run_chunk(state, first_step, k) -> (state, {name: [k] metrics})."""
+  num_examples = len(y)
+  out_shardings = (replicated(mesh), replicated(mesh))
+  if mode == 'scan':
+    scanned = jax.jit(scan_steps(train_step), donate_argnums=0, out_shardings=out_shardings)
+    sharding = batch_sharding(mesh, batch_axis=1)
+
+    def run_chunk(state, first_step, k):
+      idx_KB = chunk_indices(seed, first_step, k, num_examples, batch_size)
+      return scanned(state, put_global({'x': x[idx_KB], 'y': y[idx_KB]}, sharding))
+    return run_chunk
+
+  stepped = jax.jit(train_step, donate_argnums=0, out_shardings=out_shardings)
+  sharding = batch_sharding(mesh, batch_axis=0)
+  stack = jax.jit(lambda ms: jax.tree.map(lambda *v: jnp.stack(v), *ms))
+
+  def run_chunk(state, first_step, k):
+    metrics = []
+    for step in range(first_step, first_step + k):
+      idx_B = batch_indices(seed, step, num_examples, batch_size)
+      state, m = stepped(state, put_global({'x': x[idx_B], 'y': y[idx_B]}, sharding))
+      metrics.append(m)
+    return state, stack(metrics)
+  return run_chunk
+
+
+def make_evaluator(eval_sums, *, mesh, x: np.ndarray, y: np.ndarray, batch_size: int):
+  """Returns evaluate(state) -> {name: mean over all examples}.
+
+  The data is padded to whole batches once and kept on the devices; a 0/1 mask
+  removes the padding from the sums.
+  """
+  batch_size = -(-batch_size // mesh.size) * mesh.size
+  batch_size = min(batch_size, -(-len(y) // mesh.size) * mesh.size)
+  num_batches = -(-len(y) // batch_size)
+  pad = num_batches * batch_size - len(y)
+  mask = np.concatenate([np.ones(len(y), np.float32), np.zeros(pad, np.float32)])
+  x = np.concatenate([x, np.zeros((pad, *x.shape[1:]), x.dtype)])
+  y = np.concatenate([y, np.zeros(pad, y.dtype)])
+  sharding = batch_sharding(mesh)
+  batches = [put_global({'x': x[sl], 'y': y[sl], 'mask': mask[sl]}, sharding)
+             for sl in (slice(i * batch_size, (i + 1) * batch_size) for i in range(num_batches))]
+  jitted = jax.jit(eval_sums, out_shardings=replicated(mesh))
+
+  def evaluate(state) -> dict[str, float]:
+    totals: dict[str, float] = {}
+    for sums in jax.device_get([jitted(state, b) for b in batches]):
+      for k, v in sums.items():
+        totals[k] = totals.get(k, 0.0) + float(v)
+    count = totals.pop('count')
+    return {k: v / count for k, v in sorted(totals.items())}
+  return evaluate

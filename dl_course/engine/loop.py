@@ -1,0 +1,164 @@
+"""The host loop: dispatch chunks of steps, log, evaluate, checkpoint, guard.
+
+The loop knows nothing about models or data: it calls
+`run_chunk(state, first_step, num_steps) -> (state, metrics)` where metrics
+hold one value per step ([K] arrays), and `evaluate(state) -> {name: float}`.
+
+Chunk boundaries form a fixed grid (multiples of steps_per_dispatch, eval_every
+and checkpoint_every, plus num_steps), and checkpoints are taken only on it, so
+a resumed run dispatches exactly the same chunks as an uninterrupted one and
+its numbers are bit-identical. Metrics of chunk i are fetched after chunk i+1
+is dispatched, keeping the device busy; at checkpoint and eval points the loop
+syncs, so a checkpoint is written only after its chunk's metrics were checked
+finite (the NaN guard: the last checkpoint is always a good one).
+"""
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import math
+import signal
+import sys
+from collections.abc import Callable
+
+import jax
+import numpy as np
+import tqdm
+
+from dl_course.engine.checkpoint import Checkpointer
+from dl_course.engine.records import MetricWriter, is_writer
+from dl_course.errors import TrainingDivergedError
+
+
+@dataclasses.dataclass(frozen=True)
+class Schedule:
+  num_steps: int
+  steps_per_dispatch: int
+  eval_every: int
+  checkpoint_every: int
+
+  def next_boundary(self, step: int) -> int:
+    def next_multiple(n):
+      return (step // n + 1) * n
+    return min(next_multiple(self.steps_per_dispatch), next_multiple(self.eval_every),
+               next_multiple(self.checkpoint_every), self.num_steps)
+
+  def is_eval(self, step: int) -> bool:
+    return step % self.eval_every == 0 or step == self.num_steps
+
+  def is_checkpoint(self, step: int) -> bool:
+    return step % self.checkpoint_every == 0 or step == self.num_steps
+
+
+@dataclasses.dataclass
+class MetricWindow:
+  """Float64 sums of per-step train metrics since the last logged record."""
+  sums: dict = dataclasses.field(default_factory=dict)
+  count: int = 0
+
+  def add(self, metrics: dict[str, np.ndarray]) -> None:
+    for name, values in metrics.items():
+      self.sums[name] = self.sums.get(name, 0.0) + float(np.sum(values.astype(np.float64)))
+    self.count += len(next(iter(metrics.values())))
+
+  def means(self) -> dict[str, float]:
+    return {f'train/{k}': v / self.count for k, v in sorted(self.sums.items())}
+
+  def to_json(self) -> dict:
+    return {'sums': self.sums, 'count': self.count}
+
+  @classmethod
+  def from_json(cls, data: dict | None) -> MetricWindow:
+    return cls(**data) if data else cls()
+
+
+class StopRequest:
+  """Set by SIGTERM; the loop saves at the next chunk boundary and returns."""
+
+  def __init__(self):
+    self.requested = False
+
+  @contextlib.contextmanager
+  def on_sigterm(self):
+    def handler(signum, frame):
+      del signum, frame
+      self.requested = True
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+      yield self
+    finally:
+      signal.signal(signal.SIGTERM, previous)
+
+
+@dataclasses.dataclass
+class LoopResult:
+  state: object
+  step: int
+  stopped_early: bool
+  last_record: dict | None
+
+
+def check_finite(metrics: dict[str, np.ndarray], first_step: int, checkpointer) -> None:
+  for name in sorted(metrics):
+    bad = ~np.isfinite(metrics[name])
+    if bad.any():
+      index = int(np.argmax(bad))
+      raise TrainingDivergedError(f'train/{name}', first_step + index,
+                                  float(metrics[name][index]), checkpointer.committed_step())
+
+
+def run_loop(state, *, start_step: int, schedule: Schedule,
+             run_chunk: Callable, evaluate: Callable[[object], dict],
+             writer: MetricWriter, checkpointer: Checkpointer, window: MetricWindow,
+             progress: bool = True, stop: StopRequest | None = None) -> LoopResult:
+  stop = stop or StopRequest()
+  step, pending, last_record = start_step, None, None
+  bar = tqdm.tqdm(total=schedule.num_steps, initial=start_step, unit='step',
+                  disable=not (progress and is_writer()), file=sys.stderr,
+                  dynamic_ncols=True, smoothing=0.1)
+
+  def collect(chunk):
+    first, metrics = chunk
+    host = {k: np.asarray(v) for k, v in jax.device_get(metrics).items()}
+    check_finite(host, first, checkpointer)
+    window.add(host)
+    if 'loss' in host:
+      bar.set_postfix(loss=f'{host["loss"][-1]:.4f}', refresh=False)
+
+  try:
+    while step < schedule.num_steps and not stop.requested:
+      end = schedule.next_boundary(step)
+      state, metrics = run_chunk(state, step, end - step)
+      if pending is not None:
+        collect(pending)
+      pending, step = (step, metrics), end
+      bar.update(end - bar.n)
+      if schedule.is_eval(end) or schedule.is_checkpoint(end):
+        collect(pending)
+        pending = None
+      if schedule.is_eval(end):
+        last_record = {'step': end, **window.means(), **_prefixed(evaluate(state), 'test/')}
+        _check_eval_finite(last_record, end, checkpointer)
+        writer.write(last_record)
+        window = MetricWindow()
+      if schedule.is_checkpoint(end):
+        checkpointer.save(end, state, window.to_json())
+    if pending is not None:
+      collect(pending)
+    stopped_early = step < schedule.num_steps
+    if stopped_early and checkpointer.latest_step() != step:
+      checkpointer.save(step, state, window.to_json())
+  finally:
+    bar.close()
+    checkpointer.committed_step()  # Lets an in-flight save finish, even on errors.
+  return LoopResult(state=state, step=step, stopped_early=stopped_early, last_record=last_record)
+
+
+def _prefixed(metrics: dict, prefix: str) -> dict:
+  return {prefix + k: float(v) for k, v in sorted(metrics.items())}
+
+
+def _check_eval_finite(record: dict, step: int, checkpointer) -> None:
+  for name, value in record.items():
+    if isinstance(value, float) and not math.isfinite(value):
+      raise TrainingDivergedError(name, step, value, checkpointer.committed_step())

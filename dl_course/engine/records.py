@@ -1,0 +1,126 @@
+"""What every run leaves in its workdir: config.json, manifest.json, metrics.jsonl.
+
+Only process 0 writes. Records are plain JSON; floats are written with repr
+precision so two identical runs give byte-identical files.
+"""
+from __future__ import annotations
+
+import datetime
+import importlib.metadata
+import json
+import os
+import pathlib
+import platform
+import subprocess
+import sys
+
+import jax
+
+from dl_course.errors import UserError
+
+PACKAGES = ('jax', 'jaxlib', 'flax', 'optax', 'orbax-checkpoint', 'chex', 'numpy', 'scipy',
+            'ml-collections', 'absl-py', 'tensorflow-datasets', 'gymnax', 'scikit-learn',
+            'mnist1d', 'matplotlib')
+REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+def is_writer() -> bool:
+  return jax.process_index() == 0
+
+
+def prepare_workdir(workdir: str) -> pathlib.Path:
+  """Creates the workdir and proves it is writable, or raises a one-line UserError."""
+  if not workdir:
+    raise UserError('--workdir is required: the folder where this run writes its records')
+  path = pathlib.Path(workdir).expanduser().absolute()
+  try:
+    path.mkdir(parents=True, exist_ok=True)
+    probe = path / f'.write_probe_{os.getpid()}'
+    probe.write_text('')
+    probe.unlink()
+  except OSError as e:
+    raise UserError(f'--workdir={workdir} is not writable ({e.strerror})') from None
+  return path
+
+
+def git_state() -> dict:
+  def git(*args):
+    return subprocess.run(['git', '-C', str(REPO_ROOT), *args], capture_output=True,
+                          text=True, timeout=10, check=True).stdout.strip()
+  try:
+    return {'sha': git('rev-parse', 'HEAD'), 'dirty': bool(git('status', '--porcelain'))}
+  except (OSError, subprocess.SubprocessError):
+    return {'sha': None, 'dirty': None}
+
+
+def package_versions() -> dict:
+  versions = {}
+  for name in PACKAGES:
+    try:
+      versions[name] = importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+      versions[name] = None
+  return versions
+
+
+def device_summary() -> dict:
+  devices = jax.devices()
+  return {'platform': devices[0].platform, 'kind': devices[0].device_kind,
+          'count': len(devices), 'local_count': jax.local_device_count(),
+          'process_count': jax.process_count()}
+
+
+def write_json(path: pathlib.Path, obj) -> None:
+  tmp = path.with_name(path.name + '.tmp')
+  tmp.write_text(json.dumps(obj, indent=2, sort_keys=True) + '\n')
+  os.replace(tmp, path)
+
+
+def write_manifest(workdir: pathlib.Path, *, seed: int, start_step: int) -> None:
+  """Writes manifest.json; a resumed run appends its launch to `launches`."""
+  if not is_writer():
+    return
+  path = workdir / 'manifest.json'
+  launch = {
+      'command': [sys.executable, *sys.argv],
+      'time_utc': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
+      'start_step': start_step,
+      'host': platform.node(),
+  }
+  previous = json.loads(path.read_text()).get('launches', []) if path.exists() else []
+  write_json(path, {
+      'command': launch['command'],
+      'seed': seed,
+      'git': git_state(),
+      'packages': package_versions(),
+      'python': platform.python_version(),
+      'devices': device_summary(),
+      'xla_flags': os.environ.get('XLA_FLAGS', ''),
+      'launches': previous + [launch],
+  })
+
+
+class MetricWriter:
+  """Appends one JSON object per line to metrics.jsonl (process 0 only)."""
+
+  def __init__(self, workdir: pathlib.Path):
+    self.path = workdir / 'metrics.jsonl'
+
+  def truncate_after(self, step: int) -> None:
+    """Drops records past `step`: a run killed after logging them resumes from an
+    earlier checkpoint and logs them again."""
+    if not is_writer() or not self.path.exists():
+      return
+    kept = [line for line in self.path.read_text().splitlines()
+            if line.strip() and json.loads(line)['step'] <= step]
+    self.path.write_text(''.join(line + '\n' for line in kept))
+
+  def write(self, record: dict) -> None:
+    if is_writer():
+      with self.path.open('a') as f:
+        f.write(json.dumps(record, sort_keys=True) + '\n')
+
+
+def read_metrics(workdir) -> list[dict]:
+  path = pathlib.Path(workdir) / 'metrics.jsonl'
+  return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]

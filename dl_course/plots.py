@@ -1,0 +1,35 @@
+"""Matplotlib (Agg) figures drawn from a run's metrics records."""
+from __future__ import annotations
+
+import pathlib
+
+import matplotlib
+
+matplotlib.use('Agg')
+import matplotlib.pyplot as plt  # noqa: E402
+
+
+def learning_curves(records: list[dict], path: str | pathlib.Path, title: str = '') -> None:
+  """One panel per metric name (loss, accuracy, ...), train and test curves together."""
+  names = sorted({k.split('/', 1)[1] for r in records for k in r if '/' in k}
+                 - {'grad_norm', 'param_norm'})
+  if not records or not names:
+    return
+  fig, axes = plt.subplots(1, len(names), figsize=(4.5 * len(names), 3.5), squeeze=False)
+  steps = [r['step'] for r in records]
+  for ax, name in zip(axes[0], names):
+    for split in ('train', 'test'):
+      key = f'{split}/{name}'
+      if any(key in r for r in records):
+        ax.plot(steps, [r.get(key, float('nan')) for r in records], label=split)
+    ax.set_xlabel('step')
+    ax.set_title(name)
+    if name == 'loss':
+      ax.set_yscale('log')
+    ax.grid(alpha=0.3)
+    ax.legend()
+  if title:
+    fig.suptitle(title)
+  fig.tight_layout()
+  fig.savefig(path, dpi=110)
+  plt.close(fig)
