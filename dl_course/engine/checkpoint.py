@@ -49,3 +49,22 @@ class Checkpointer:
 def abstract_with_sharding(abstract_tree, sharding):
   return jax.tree.map(
       lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=sharding), abstract_tree)
+
+
+def read_checkpoint(directory: str | pathlib.Path, step: int | None = None) -> tuple[int, dict]:
+  """(step, state as host arrays) of a finished run's checkpoint, for analysis and
+  tests; step=None reads the latest."""
+  manager = ocp.CheckpointManager(
+      pathlib.Path(directory).absolute(),
+      item_handlers={'state': ocp.StandardCheckpointHandler(), 'loop': ocp.JsonCheckpointHandler()})
+  try:
+    step = manager.latest_step() if step is None else step
+    # Placed on one local device, so a checkpoint written on N devices reads anywhere.
+    here = jax.sharding.SingleDeviceSharding(jax.local_devices()[0])
+    abstract = jax.tree.map(lambda m: jax.ShapeDtypeStruct(m.shape, m.dtype, sharding=here),
+                            manager.item_metadata(step)['state'])
+    restored = manager.restore(step, args=ocp.args.Composite(
+        state=ocp.args.StandardRestore(abstract)))
+    return step, jax.tree.map(jax.device_get, restored['state'])
+  finally:
+    manager.close()

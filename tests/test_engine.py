@@ -1,0 +1,119 @@
+"""The engine in-process on one device: schedule, feeding, evaluation, NaN guard."""
+import json
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+from dl_course import data, models
+from dl_course.classification import train_and_evaluate
+from dl_course.engine.checkpoint import read_checkpoint
+from dl_course.engine.feeding import make_chunk_runner, make_evaluator
+from dl_course.engine.loop import Schedule
+from dl_course.engine.mesh import make_mesh
+from dl_course.engine.state import init_train_state
+from dl_course.engine.steps import (classification_loss, classification_per_example,
+                                    make_eval_sums, make_train_step)
+from dl_course.errors import TrainingDivergedError, UserError
+from experiments.configs import mnist1d_mlp
+
+
+def tiny_config(**overrides):
+  config = mnist1d_mlp.get_config('quick')
+  config.progress = False
+  config.num_steps, config.eval_every, config.checkpoint_every = 60, 20, 20
+  config.steps_per_dispatch = 10
+  for key, value in overrides.items():
+    node = config
+    *path, last = key.split('.')
+    for part in path:
+      node = node[part]
+    node[last] = value
+  return config
+
+
+def test_schedule_boundaries_form_a_fixed_grid():
+  schedule = Schedule(num_steps=95, steps_per_dispatch=20, eval_every=30, checkpoint_every=50)
+  points, step = [], 0
+  while step < 95:
+    step = schedule.next_boundary(step)
+    points.append(step)
+  assert points == [20, 30, 40, 50, 60, 80, 90, 95]
+  assert schedule.is_eval(95) and schedule.is_checkpoint(95) and not schedule.is_eval(40)
+
+
+def _mlp_setup():
+  train = data.load('mnist1d')
+  model = models.build({'name': 'mlp', 'hidden_sizes': (32,)}, 10)
+  tx = optax.sgd(0.1)
+  state = init_train_state(model, tx, jnp.zeros((1, 40)), jax.random.key(0))
+  return train, model, tx, state
+
+
+def test_scan_and_loop_dispatch_give_the_same_updates():
+  train, model, tx, state = _mlp_setup()
+  step = make_train_step(model.apply, tx, classification_loss)
+  kwargs = dict(mesh=make_mesh(), x=train.x, y=train.y, seed=1, batch_size=50)
+  copy = lambda s: jax.tree.map(jnp.copy, s)  # noqa: E731  (the runners donate their input)
+  scanned, m_scan = make_chunk_runner(step, mode='scan', **kwargs)(copy(state), 0, 7)
+  looped, m_loop = make_chunk_runner(step, mode='loop', **kwargs)(copy(state), 0, 7)
+  assert m_scan['loss'].shape == (7,) and int(scanned.step) == 7
+  np.testing.assert_allclose(m_scan['loss'], m_loop['loss'], rtol=1e-5)
+  jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, atol=1e-5),
+               scanned.params, looped.params)
+
+
+def test_evaluator_masks_padding_and_matches_a_direct_computation():
+  train, model, tx, state = _mlp_setup()
+  x, y = train.x[:333], train.y[:333]  # 333 = 2 full batches of 128 + a padded one.
+  evaluate = make_evaluator(make_eval_sums(model.apply, classification_per_example),
+                            mesh=make_mesh(), x=x, y=y, batch_size=128)
+  got = evaluate(state)
+  logits = model.apply({'params': state.params}, x)
+  want_loss = optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
+  want_acc = (logits.argmax(-1) == y).mean()
+  assert got['loss'] == pytest.approx(float(want_loss), rel=1e-5)
+  assert got['accuracy'] == pytest.approx(float(want_acc), abs=1e-7)
+
+
+def test_a_run_writes_its_records(tmp_path):
+  result = train_and_evaluate(tiny_config(), tmp_path)
+  assert result['step'] == 60 and not result['stopped_early']
+  for name in ('config.json', 'manifest.json', 'metrics.jsonl', 'learning_curves.png'):
+    assert (tmp_path / name).exists(), name
+  manifest = json.loads((tmp_path / 'manifest.json').read_text())
+  assert manifest['seed'] == 0 and manifest['devices']['count'] == jax.device_count()
+  assert manifest['packages']['jax'] == jax.__version__ and 'sha' in manifest['git']
+  records = [json.loads(line) for line in (tmp_path / 'metrics.jsonl').read_text().splitlines()]
+  assert [r['step'] for r in records] == [20, 40, 60]
+  assert {'train/loss', 'train/accuracy', 'test/loss', 'test/accuracy'} <= set(records[0])
+  assert read_checkpoint(tmp_path / 'checkpoints')[0] == 60
+
+
+def test_nan_halts_naming_metric_and_step_and_keeps_the_last_good_checkpoint(tmp_path):
+  # SGD at lr 1e4 overflows within a few dozen steps.
+  config = tiny_config(**{'optimizer.name': 'sgd', 'optimizer.learning_rate': 1e4,
+                          'optimizer.schedule': 'constant', 'model.dropout_rate': 0.0,
+                          'checkpoint_every': 1, 'eval_every': 1, 'steps_per_dispatch': 1})
+  with pytest.raises(TrainingDivergedError) as info:
+    train_and_evaluate(config, tmp_path)
+  error = info.value
+  assert error.metric.startswith('train/') and 0 < error.step < 60
+  assert f'at step {error.step}' in str(error)
+  step, state = read_checkpoint(tmp_path / 'checkpoints')
+  assert step == error.last_good_step and step <= error.step
+  assert all(np.isfinite(leaf).all() for leaf in jax.tree.leaves(state['params']))
+
+
+def test_resuming_with_a_different_config_is_refused(tmp_path):
+  train_and_evaluate(tiny_config(), tmp_path)
+  with pytest.raises(UserError, match='config.optimizer.learning_rate: 0.01 there, 0.1 now'):
+    train_and_evaluate(tiny_config(**{'optimizer.learning_rate': 0.1}), tmp_path)
+
+
+def test_a_finished_run_resumes_to_its_final_record(tmp_path):
+  first = train_and_evaluate(tiny_config(), tmp_path)
+  again = train_and_evaluate(tiny_config(), tmp_path)
+  assert again['test/accuracy'] == first['test/accuracy'] and again['step'] == 60
