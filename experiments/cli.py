@@ -22,7 +22,8 @@ EXIT_DIVERGED = 1
 
 
 def fail(message: str, code: int = EXIT_USAGE):
-  print(f'error: {message}', file=sys.stderr, flush=True)
+  one_line = ' '.join(part.strip() for part in str(message).splitlines() if part.strip())
+  print(f'error: {one_line}', file=sys.stderr, flush=True)
   sys.exit(code)
 
 
@@ -36,8 +37,21 @@ def _parse_flags(argv: list[str]) -> list[str]:
     bad = [a for a in argv[1:] if re.match(rf'--config(\.\w+)*\.{re.escape(missing)}\b', a)]
     fail(f'unknown config key {missing!r}'
          + (f' in {bad[0].split("=")[0]}' if bad else '') + '; see the config file for the keys')
+  except OSError as e:  # ml_collections: the config file failed to load.
+    fail(_config_load_error(e, argv))
+  except UserError as e:
+    fail(str(e))
   except Exception as e:  # pylint: disable=broad-except
     fail(f'bad command line: {type(e).__name__}: {e}')
+
+
+def _config_load_error(error: Exception, argv) -> str:
+  cause = error.__cause__ or error
+  if isinstance(cause, UserError):  # get_config rejected its argument.
+    return str(cause)
+  given = next((a.split('=', 1)[1] for a in argv if a.startswith('--config=')), '?')
+  detail = [line.strip() for line in str(cause).splitlines() if line.strip()][-1]
+  return f'--config={given} could not be loaded: {detail}'
 
 
 def config_value(config_flag) -> ml_collections.ConfigDict:
@@ -48,12 +62,8 @@ def config_value(config_flag) -> ml_collections.ConfigDict:
   if not isinstance(config, ml_collections.ConfigDict):
     try:
       config.seed  # _ErrorConfig raises the load failure on any access.
-    except IOError as e:
-      cause = e.__cause__ or e
-      if isinstance(cause, UserError):
-        raise UserError(str(cause)) from None
-      raise UserError(f'--config={flags.FLAGS["config"].serialize().split("=", 1)[-1]} '
-                      f'could not be loaded: {type(cause).__name__}: {cause}') from None
+    except OSError as e:
+      raise UserError(_config_load_error(e, sys.argv)) from None
   return config
 
 

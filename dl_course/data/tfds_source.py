@@ -7,6 +7,7 @@ a line saying how to prepare it.
 from __future__ import annotations
 
 import numpy as np
+from absl import logging
 
 from dl_course.errors import DataNotFoundError
 
@@ -16,6 +17,8 @@ def build(name: str, data_dir: str | None):
   how = (f'prepare it on a machine with internet access: `tfds build {name} '
          f'--file_format=array_record --data_dir=DIR`, copy DIR here and pass '
          f'config.data_dir=DIR')
+  verbosity = logging.get_verbosity()
+  logging.set_verbosity(logging.ERROR)  # tfds warns about every folder it probes.
   try:
     sources = {split: tfds.data_source(name, split=split, data_dir=data_dir or None,
                                        download=False, try_gcs=False)
@@ -24,6 +27,8 @@ def build(name: str, data_dir: str | None):
     raise DataNotFoundError(
         f'dataset tfds:{name} not found in data_dir={data_dir or "(tfds default)"} '
         f'({type(e).__name__}); {how}') from None
+  finally:
+    logging.set_verbosity(verbosity)
   splits = {}
   for split, source in sources.items():
     records = [source[i] for i in range(len(source))]

@@ -12,7 +12,7 @@ Expected: test accuracy >= 94 % (Greydanus & Kobak 2024, table 1: CNN 94 %).
 
 Quick variant (CI):
   python -m experiments.classify --config=experiments/configs/mnist1d_cnn.py:quick --workdir=/tmp/dl_course/mnist1d_cnn_quick
-Expected: test accuracy >= 92 %.
+Expected: test accuracy >= 92 % (ours: 93.6 %, seed 0, 1,500-3,000 steps).
 """
 from experiments.configs.mnist1d_common import mnist1d_config
 

@@ -9,7 +9,7 @@ Expected: test accuracy >= 32 % (Greydanus & Kobak 2024, table 1: logistic regre
 
 Quick variant (CI):
   python -m experiments.classify --config=experiments/configs/mnist1d_logreg.py:quick --workdir=/tmp/dl_course/mnist1d_logreg_quick
-Expected: test accuracy >= 32 %.
+Expected: test accuracy >= 31 % (ours: 32.9 %, seed 0, 1,500-3,000 steps).
 """
 from experiments.configs.mnist1d_common import mnist1d_config
 

@@ -1,0 +1,77 @@
+"""User mistakes: one line `error: ...` naming the bad thing, non-zero exit, no traceback."""
+import sys
+
+import pytest
+
+from tests.helpers import MLP_QUICK, classify_command, run
+
+CASES = {
+    'unknown config key': (['--config.bogus=1'], "unknown config key 'bogus'"),
+    'unknown nested key': (['--config.optimizer.lr=1'], "unknown config key 'lr'"),
+    'wrong type': (['--config.batch_size=abc'], 'config.batch_size=abc'),
+    'float for an int': (['--config.num_steps=1.5'], 'config.num_steps=1.5'),
+    'out of range': (['--config.batch_size=0'], 'config.batch_size=0 is not allowed: >= 1'),
+    'negative learning rate': (['--config.optimizer.learning_rate=-1'],
+                               'config.optimizer.learning_rate=-1.0 is not allowed: > 0.0'),
+    'unknown optimizer': (['--config.optimizer.name=lion'], "config.optimizer.name='lion'"),
+    'unknown dispatch': (['--config.dispatch=pmap'], "config.dispatch='pmap'"),
+    'unknown dataset': (['--config.dataset=imagenet'], "dataset 'imagenet' is unknown; allowed:"),
+    'unknown model': (['--config.model.name=resnet999'], "config.model.name='resnet999'"),
+    'idx without data_dir': (['--config.dataset=idx'], 'dataset idx needs config.data_dir'),
+    'tfds data missing': (['--config.dataset=tfds:mnist', '--config.data_dir=/nonexistent'],
+                          'dataset tfds:mnist not found'),
+    'unknown flag': (['--nosuchflag'], "Unknown command line flag 'nosuchflag'"),
+}
+
+
+@pytest.mark.parametrize('overrides,expected', CASES.values(), ids=CASES.keys())
+def test_bad_config_values(tmp_path, overrides, expected):
+  assert_one_line_error(run(classify_command(tmp_path, *overrides)), expected)
+
+
+def assert_one_line_error(done, expected: str):
+  assert done.returncode == 2, (done.stdout, done.stderr)
+  lines = [line for line in done.stderr.splitlines() if line.strip()]
+  assert 'Traceback' not in done.stderr
+  assert len(lines) == 1 and lines[0].startswith('error: '), done.stderr
+  assert expected in lines[0], lines[0]
+
+
+def test_unwritable_workdir(tmp_path):
+  blocker = tmp_path / 'file'
+  blocker.write_text('')
+  assert_one_line_error(run(classify_command(blocker / 'run')), 'is not writable')
+
+
+def test_missing_workdir():
+  command = [c for c in classify_command('x') if not c.startswith('--workdir')]
+  assert_one_line_error(run(command), '--workdir is required')
+
+
+def test_missing_config_file(tmp_path):
+  command = classify_command(tmp_path, config='experiments/configs/no_such_config.py')
+  assert_one_line_error(run(command), 'could not be loaded')
+
+
+def test_unknown_config_argument(tmp_path):
+  command = classify_command(tmp_path, config=MLP_QUICK + ',fast')
+  assert_one_line_error(run(command), "config argument 'fast' is unknown; allowed: quick, seed")
+
+
+def test_batch_not_divisible_by_the_device_count(tmp_path):
+  done = run(classify_command(tmp_path, '--config.batch_size=10'), devices=4)
+  assert_one_line_error(done, 'config.batch_size=10 is not allowed: a multiple of the device count (4)')
+
+
+def test_resume_with_another_config_keeps_the_old_run(tmp_path):
+  first = run(classify_command(tmp_path, '--config.num_steps=20', '--config.eval_every=10'))
+  assert first.returncode == 0, first.stderr
+  before = (tmp_path / 'metrics.jsonl').read_text()
+  done = run(classify_command(tmp_path, '--config.num_steps=40', '--config.eval_every=10'))
+  assert_one_line_error(done, 'holds a run with a different config (config.num_steps: 20 there')
+  assert (tmp_path / 'metrics.jsonl').read_text() == before
+
+
+def test_reproduce_unknown_study():
+  done = run([sys.executable, '-m', 'launch.reproduce', 'alchemy'])
+  assert_one_line_error(done, "study 'alchemy' is unknown; allowed: mnist1d")

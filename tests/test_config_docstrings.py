@@ -1,0 +1,43 @@
+"""Every config's docstring holds its command and expected result; the quick
+commands are run here and must reach what they promise."""
+import importlib
+import pathlib
+import re
+import shlex
+import sys
+
+import pytest
+
+from tests.helpers import REPO, run
+
+CONFIGS = sorted(p for p in (REPO / 'experiments' / 'configs').glob('*.py')
+                 if 'def get_config' in p.read_text())
+COMMAND = re.compile(r'^\s*(python -m experiments\.\S+ .*)$', re.M)
+EXPECTED = re.compile(r'Expected: test accuracy >= ([\d.]+) %')
+
+
+def docstring(path: pathlib.Path) -> str:
+  module = importlib.import_module(f'experiments.configs.{path.stem}')
+  return module.__doc__ or ''
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=lambda p: p.stem)
+def test_docstring_states_commands_and_expected_results(path):
+  doc = docstring(path)
+  commands = COMMAND.findall(doc)
+  assert len(commands) == 2, f'{path.name}: want the full and the quick command'
+  assert f'--config=experiments/configs/{path.name}' in commands[0]
+  assert f'--config=experiments/configs/{path.name}:quick' in commands[1]
+  assert len(EXPECTED.findall(doc)) == 2
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=lambda p: p.stem)
+def test_quick_command_runs_and_reaches_its_expected_result(path, tmp_path):
+  doc = docstring(path)
+  quick_command = COMMAND.findall(doc)[1]
+  expected = float(EXPECTED.findall(doc.split('Quick variant')[1])[0]) / 100
+  args = [a for a in shlex.split(quick_command)[1:] if not a.startswith('--workdir=')]
+  done = run([sys.executable, *args, f'--workdir={tmp_path}', '--config.progress=False'])
+  assert done.returncode == 0, done.stderr
+  accuracy = float(re.search(r'test/accuracy=([\d.]+)', done.stdout).group(1))
+  assert accuracy >= expected, f'{path.stem}: {accuracy:.3f} < {expected:.3f}'
