@@ -15,7 +15,7 @@ import ml_collections
 
 from dl_course.errors import TrainingDivergedError, UserError
 
-__all__ = ["UserError", "config_value", "fail", "run"]
+__all__ = ['UserError', 'config_value', 'fail', 'run']
 
 EXIT_USAGE = 2
 EXIT_DIVERGED = 1

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 
 import flax.linen as nn
 
-from dl_course.models.mlp import flatten_time_major
+from dl_course.models.mlp import add_channel_axis
 
 
 class CNN1D(nn.Module):
@@ -21,7 +21,7 @@ class CNN1D(nn.Module):
   @nn.compact
   def __call__(self, x_BT, *, train: bool = False):
     del train
-    h_BTC = flatten_time_major(x_BT)
+    h_BTC = add_channel_axis(x_BT)
     for kernel in self.kernel_sizes:
       h_BTC = nn.relu(nn.Conv(self.channels, (kernel,), strides=(2,), padding=((1, 1),))(h_BTC))
     return nn.Dense(self.num_classes)(h_BTC.reshape(h_BTC.shape[0], -1))

@@ -34,7 +34,7 @@ class MLP(nn.Module):
     return nn.Dense(self.num_classes)(h)
 
 
-def flatten_time_major(x_BT):
+def add_channel_axis(x_BT):
   """[B, T] or [B, T, C] -> [B, T, C]: 1-D signals as sequences of channels."""
   return x_BT[..., None] if x_BT.ndim == 2 else x_BT
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import flax.linen as nn
 
-from dl_course.models.mlp import flatten_time_major
+from dl_course.models.mlp import add_channel_axis
 
 
 class GRUClassifier(nn.Module):
@@ -16,7 +16,7 @@ class GRUClassifier(nn.Module):
   @nn.compact
   def __call__(self, x_BT, *, train: bool = False):
     del train
-    x_BTC = flatten_time_major(x_BT)
+    x_BTC = add_channel_axis(x_BT)
     forward = nn.RNN(nn.GRUCell(self.hidden_size), name='forward')
     if self.bidirectional:
       backward = nn.RNN(nn.GRUCell(self.hidden_size), reverse=True, keep_order=True,
