@@ -19,11 +19,26 @@ class Claim:
 
 
 def at_least(claim: str, value: float, threshold: float, *, unit: str = '',
-             scale: float = 1.0, digits: int = 1, source: str = '') -> Claim:
+             scale: float = 1.0, digits: int = 1, source: str = '', fmt: str = 'f') -> Claim:
   """`value >= threshold`, shown as value * scale (e.g. scale=100 for percent)."""
-  shown = f'{value * scale:.{digits}f}{unit}'
-  target = f'>= {threshold * scale:.{digits}f}{unit}' + (f' ({source})' if source else '')
+  shown = f'{value * scale:.{digits}{fmt}}{unit}'
+  target = f'>= {threshold * scale:.{digits}{fmt}}{unit}' + (f' ({source})' if source else '')
   return Claim(claim, target, shown, bool(value >= threshold))
+
+
+def at_most(claim: str, value: float, threshold: float, *, unit: str = '',
+            scale: float = 1.0, digits: int = 1, source: str = '', fmt: str = 'f') -> Claim:
+  """`value <= threshold`; fmt='e' shows small quantities such as errors in exponent form."""
+  shown = f'{value * scale:.{digits}{fmt}}{unit}'
+  target = f'<= {threshold * scale:.{digits}{fmt}}{unit}' + (f' ({source})' if source else '')
+  return Claim(claim, target, shown, bool(value <= threshold))
+
+
+def between(claim: str, value: float, low: float, high: float, *, unit: str = '',
+            digits: int = 2, source: str = '') -> Claim:
+  shown = f'{value:.{digits}f}{unit}'
+  target = f'in [{low:.{digits}f}, {high:.{digits}f}]{unit}' + (f' ({source})' if source else '')
+  return Claim(claim, target, shown, bool(low <= value <= high))
 
 
 def format_table(claims: list[Claim]) -> str:

@@ -1,0 +1,24 @@
+"""Implicit gradient regularisation (Barrett & Dherin 2021): GD with step η
+follows the flow of L + (η/4)||∇L||² to O(η²), the flow of L only to O(η).
+
+A tanh MLP 2-32-32-2 on 256 two-moons points, float64; GD for time τ = 5
+(τ/η steps); both flows by RK4 at step η/10.
+
+Command:
+  python -m experiments.implicit_regularisation --config=experiments/configs/implicit_gradient_regularisation.py --workdir=/tmp/dl_course/implicit_igr
+Expected: reproduced 3 of 3 claims (error ratio modified/plain <= 0.5 at every
+η, ours 0.41 at η = 0.2 and shrinking with η; error orders in η within [0.8, 1.2] and [1.7, 2.3]).
+
+Quick variant (CI):
+  python -m experiments.implicit_regularisation --config=experiments/configs/implicit_gradient_regularisation.py:quick --workdir=/tmp/dl_course/implicit_igr_quick
+Expected: reproduced 3 of 3 claims (three step sizes, smaller net).
+"""
+from experiments.configs.implicit_common import study_config
+
+
+def get_config(arg=None):
+  return study_config(
+      arg, 'gradient_regularisation',
+      full=dict(num_examples=256, hidden_sizes=(32, 32), flow_time=5.0, substeps=10,
+                learning_rates=(0.025, 0.05, 0.1, 0.2)),
+      quick=dict(hidden_sizes=(16, 16), learning_rates=(0.05, 0.1, 0.2)))
