@@ -55,7 +55,8 @@ class FlatHessian:
   """The Hessian of `loss` at `params` as a matrix-free operator on flat vectors.
 
   `matvec` takes and returns float64 numpy vectors (what scipy's eigensolvers
-  want); the product itself runs jitted in the params' dtype.
+  want); the product itself runs jitted in the params' dtype. Along a training
+  run, `move_to(params)` re-points the operator without recompiling.
   """
 
   def __init__(self, loss: Callable, params):
@@ -65,6 +66,10 @@ class FlatHessian:
     self.params = params
     self.num_matvecs = 0
     self._hvp = jax.jit(lambda p, v: ravel_pytree(hvp(loss, p, self.unravel(v)))[0])
+
+  def move_to(self, params) -> 'FlatHessian':
+    self.params = params
+    return self
 
   def matvec(self, v: np.ndarray) -> np.ndarray:
     self.num_matvecs += 1

@@ -1,0 +1,39 @@
+"""Edge of stability (Cohen et al. 2021, figure 1): full-batch GD on 1,000
+MNIST-1D signals, ReLU MLP 40-200-200-10, MSE loss, η in {0.03, 0.04, 0.06}.
+
+Sharpness starts near 44, dips to ~30 within 100 steps, then rises steadily
+(progressive sharpening) until it meets 2/η (66.7, 50, 33.3) and stays there
+while the loss keeps falling with small rises. The config argument
+`model=cnn1d` runs the MNIST-1D CNN instead (η in {0.05, 0.1}),
+`loss=xent` the cross-entropy loss, where sharpness also reaches 2/η but then
+falls as the loss goes to zero (so only the entry is a claim there).
+
+Command:
+  python -m experiments.implicit_regularisation --config=experiments/configs/implicit_edge_of_stability.py --workdir=/tmp/dl_course/implicit_eos
+Expected: reproduced 7 of 7 claims (at each η, mean λ_max·η/2 after reaching
+2/η in [0.9, 1.2]; the loss falls non-monotonically there; sharpening >= 1.3x).
+
+Quick variant (CI):
+  python -m experiments.implicit_regularisation --config=experiments/configs/implicit_edge_of_stability.py:quick --workdir=/tmp/dl_course/implicit_eos_quick
+Expected: reproduced 3 of 3 claims (η = 0.06 for 1,500 steps).
+"""
+from dl_course.errors import ConfigError
+from experiments.configs.implicit_common import study_args, study_config
+
+MODELS = {'mlp': {'name': 'mlp', 'hidden_sizes': (200, 200), 'activation': 'relu'},
+          'cnn1d': {'name': 'cnn1d'}}
+LEARNING_RATES = {'mlp': (0.03, 0.04, 0.06), 'cnn1d': (0.05, 0.1)}
+
+
+def get_config(arg=None):
+  args = study_args(arg, {'model': str, 'loss': str})
+  model = args.get('model', 'mlp')
+  if model not in MODELS:
+    raise ConfigError('model (config argument)', model, 'one of ' + ', '.join(MODELS))
+  return study_config(
+      args, 'edge_of_stability',
+      full=dict(dataset='mnist1d', num_train=1000, chunk_size=1000,
+                loss=args.get('loss', 'mse'), model=MODELS[model],
+                learning_rates=LEARNING_RATES[model], num_steps=5000, sharpness_every=10,
+                lanczos_tol=1e-3),
+      quick=dict(learning_rates=(0.06,), num_steps=1500, sharpness_every=20))
