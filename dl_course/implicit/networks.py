@@ -24,18 +24,33 @@ def subset(dataset: str, split: str, num_examples: int) -> tuple[np.ndarray, np.
   return full.x[:n], full.y[:n], full.info.num_classes
 
 
-def per_example_loss(model, loss_name: str, num_classes: int):
-  """(params, x_C, y_C) -> [C] losses. 'mse' is ½||f(x) - onehot(y)||², as in
-  Cohen et al. 2021; 'xent' the softmax cross-entropy."""
+def output_loss(loss_name: str, num_classes: int):
+  """(outputs [C, K], labels [C]) -> [C] losses. 'mse' is ½||f(x) - onehot(y)||²,
+  as in Cohen et al. 2021; 'xent' the softmax cross-entropy."""
   if loss_name not in LOSSES:
     raise ConfigError('loss', loss_name, 'one of ' + ', '.join(LOSSES))
 
-  def loss(params, x_C, y_C):
-    outputs_CK = model.apply({'params': params}, x_C)
+  def loss(outputs_CK, y_C):
     if loss_name == 'mse':
       return 0.5 * jnp.sum((outputs_CK - jax.nn.one_hot(y_C, num_classes)) ** 2, axis=-1)
     return optax.softmax_cross_entropy_with_integer_labels(outputs_CK, y_C)
   return loss
+
+
+def per_example_loss(model, loss_name: str, num_classes: int):
+  """(params, x_C, y_C) -> [C] losses."""
+  loss = output_loss(loss_name, num_classes)
+  return lambda params, x_C, y_C: loss(model.apply({'params': params}, x_C), y_C)
+
+
+def training_loss(loss_name: str, num_classes: int):
+  """The engine's `loss_fn(outputs, batch) -> (loss, metrics)` for this loss."""
+  loss = output_loss(loss_name, num_classes)
+
+  def loss_fn(outputs_BK, batch):
+    mean = loss(outputs_BK, batch['y']).mean()
+    return mean, {'loss': mean, 'accuracy': jnp.mean(jnp.argmax(outputs_BK, -1) == batch['y'])}
+  return loss_fn
 
 
 def build_model(config, num_classes: int):

@@ -1,0 +1,110 @@
+"""Study 4: batch size and learning rate (Keskar et al. 2017; Jastrzębski et
+al. 2018).
+
+SGD at every (η, B) of a grid for the same number of epochs. Runs with the same
+batch size share shapes, so each batch size's learning rates train as one
+vmapped function from one initialisation and one data order. At the end:
+sharpness λ_max of the full training loss (Lanczos) and test accuracy, against
+η/B, the scale of SGD's gradient noise. Expected: higher η/B ends in flatter
+regions (lower λ_max), and no run ends sharper than GD's stability limit 2/η.
+"""
+from __future__ import annotations
+
+import pathlib
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from scipy import stats
+
+from dl_course.claims import Claim, at_most
+from dl_course.config import check_range
+from dl_course.curvature import FlatHessian, chunk_dataset, dataset_loss
+from dl_course.errors import ConfigError, TrainingDivergedError
+from dl_course.implicit import grid, networks
+from dl_course.plots import plt
+
+
+def validate(config) -> None:
+  for key in ('num_train', 'epochs', 'chunk_size', 'steps_per_dispatch'):
+    check_range(config, key, 1, integer=True)
+  if not config.learning_rates or any(lr <= 0 for lr in config.learning_rates):
+    raise ConfigError('learning_rates', config.learning_rates, 'a non-empty list of numbers > 0')
+  if not config.batch_sizes or any(b < 1 or b > config.num_train for b in config.batch_sizes):
+    raise ConfigError('batch_sizes', config.batch_sizes, f'sizes in [1, num_train={config.num_train}]')
+
+
+def run(config, log) -> dict:
+  x, y, num_classes = networks.subset(config.dataset, 'train', config.num_train)
+  x_test, y_test, _ = networks.subset(config.dataset, 'test', 0)
+  model = networks.build_model(config, num_classes)
+  tx = grid.sgd_with_rate()
+  rates = list(config.learning_rates)
+  keys = jnp.stack([jax.random.key(config.seed)] * len(rates))
+  loss = dataset_loss(networks.per_example_loss(model, config.loss, num_classes),
+                      chunk_dataset(x, y, config.chunk_size))
+  hessian = None
+  accuracy = grid.make_grid_accuracy(model)
+  rows = []
+  for batch_size in config.batch_sizes:
+    states = grid.init_grid(model, tx, x[:1], keys, rates)
+    chunk = grid.make_grid_chunk(model, tx, networks.training_loss(config.loss, num_classes))
+    num_steps = config.epochs * len(x) // batch_size
+    labels_RN = np.tile(y, (len(rates), 1))
+    for start in range(0, num_steps, config.steps_per_dispatch):
+      length = min(config.steps_per_dispatch, num_steps - start)
+      xs, ys = grid.chunk_batches(config.seed, start, length, x, labels_RN, batch_size)
+      states, metrics = chunk(states, xs, ys)
+      losses = np.asarray(metrics['loss'])
+      if not np.all(np.isfinite(losses)):
+        bad = rates[int(np.argmin(np.isfinite(losses).all(0)))]
+        raise TrainingDivergedError(f'train/loss is not finite in steps {start}-{start + length}'
+                                    f' for learning_rate={bad}, batch_size={batch_size}')
+    train_acc = np.asarray(accuracy(states.params, x, y))
+    test_acc = np.asarray(accuracy(states.params, x_test, y_test))
+    eigenvector = None
+    for r, rate in enumerate(rates):
+      params = jax.tree.map(lambda a, r=r: a[r], states.params)
+      hessian = hessian.move_to(params) if hessian else FlatHessian(loss, params)
+      sharpness, eigenvector = networks.sharpness(hessian, eigenvector, tol=1e-4)
+      row = {'learning_rate': rate, 'batch_size': batch_size, 'lr_over_batch': rate / batch_size,
+             'steps': num_steps, 'sharpness': sharpness, 'train/loss': float(loss(params)),
+             'train/accuracy': float(train_acc[r]), 'test/accuracy': float(test_acc[r])}
+      rows.append(row)
+      log({'step': num_steps, **row})
+  return {'rows': rows, 'epochs': config.epochs}
+
+
+def claims(config, summary) -> list[Claim]:
+  rows = summary['rows']
+  ratio = [r['lr_over_batch'] for r in rows]
+  rho_sharp = stats.spearmanr(ratio, [r['sharpness'] for r in rows]).statistic
+  rho_test = stats.spearmanr(ratio, [r['test/accuracy'] for r in rows]).statistic
+  worst = max(r['sharpness'] * r['learning_rate'] / 2 for r in rows)
+  return [
+      at_most(f'batch/lr: final sharpness falls as η/B grows ({len(rows)} runs, Spearman ρ)',
+              rho_sharp, -0.7, digits=2, source='Jastrzębski et al. 2018'),
+      at_most('batch/lr: no run ends sharper than 2/η (max λ_max·η/2)', worst, 1.1, digits=2,
+              source='Cohen et al. 2021'),
+      Claim('batch/lr: test accuracy vs η/B (Spearman ρ, reported)', 'reported',
+            f'{rho_test:.2f}', True),
+  ]
+
+
+def plot(summary, workdir: pathlib.Path) -> None:
+  rows = summary['rows']
+  fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+  for batch_size in sorted({r['batch_size'] for r in rows}):
+    sub = [r for r in rows if r['batch_size'] == batch_size]
+    ratio = [r['lr_over_batch'] for r in sub]
+    axes[0].loglog(ratio, [r['sharpness'] for r in sub], 'o-', label=f'B={batch_size}')
+    axes[1].semilogx(ratio, [100 * r['test/accuracy'] for r in sub], 'o-', label=f'B={batch_size}')
+  axes[0].set_title('final sharpness λ_max')
+  axes[1].set_title(f'test accuracy (%) after {summary["epochs"]} epochs')
+  for ax in axes:
+    ax.set_xlabel('η / B')
+    ax.grid(alpha=0.3)
+    ax.legend()
+  fig.tight_layout()
+  fig.savefig(workdir / 'batch_size_lr.png', dpi=110)
+  plt.close(fig)
