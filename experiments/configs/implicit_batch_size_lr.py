@@ -1,7 +1,13 @@
 """Batch size and learning rate (Keskar et al. 2017; Jastrzębski et al. 2018):
-plain SGD on MNIST-1D (4,000 signals), MLP 40-200-200-10, cross-entropy, the
+plain SGD on MNIST-1D (4,000 signals), MLP 40-200-200-10, MSE loss, the
 same number of epochs at every (η, B); each batch size's learning rates are one
 vmapped run. Final sharpness and test accuracy against η/B.
+
+MSE, not cross-entropy: under cross-entropy the sharpness keeps falling as the
+loss goes to zero, so at equal epochs it mostly measures how far training got
+(we measured ρ = +0.13 at 10 epochs and -0.74 at 60 with cross-entropy).
+Ours (full): ρ = -0.73 over 16 runs, max λ·η/2 = 0.66, test accuracy rises
+with η/B (ρ = 0.99) — at equal epochs the small-η/B runs are also less trained.
 
 Command:
   python -m experiments.implicit_regularisation --config=experiments/configs/implicit_batch_size_lr.py --workdir=/tmp/dl_course/implicit_batch_size_lr
@@ -10,7 +16,7 @@ every run ends with λ_max·η/2 <= 1.1; test accuracy vs η/B reported).
 
 Quick variant (CI):
   python -m experiments.implicit_regularisation --config=experiments/configs/implicit_batch_size_lr.py:quick --workdir=/tmp/dl_course/implicit_batch_size_lr_quick
-Expected: reproduced 3 of 3 claims (2,000 signals, 10 epochs).
+Expected: reproduced 3 of 3 claims (2,000 signals, 20 epochs, 3 x 3 grid).
 """
 from experiments.configs.implicit_common import study_config
 
@@ -22,5 +28,5 @@ def get_config(arg=None):
                 model={'name': 'mlp', 'hidden_sizes': (200, 200)},
                 learning_rates=(0.01, 0.02, 0.05, 0.1), batch_sizes=(16, 64, 256, 1024),
                 epochs=40, steps_per_dispatch=250),
-      quick=dict(num_train=2000, learning_rates=(0.01, 0.05, 0.2), batch_sizes=(20, 100, 500),
-                 epochs=10))
+      quick=dict(num_train=2000, learning_rates=(0.01, 0.03, 0.1), batch_sizes=(16, 64, 256),
+                 epochs=20))

@@ -1,0 +1,162 @@
+"""Study 6: model-wise double descent (Nakkiran et al. 2020), in MNIST-1D's
+replication (Greydanus & Kobak 2024): MLP 40-h-h-10, 15 % of the training
+labels replaced by random classes, SGD lr 0.01 momentum 0.9, batch 100, 500
+epochs, widths h geometric from 2 to 300.
+
+Test error peaks where the network first fits the noisy training set (the
+interpolation threshold, train error -> 0; published ≈ 54 % near h ≈ 47), then
+falls again as h grows. Seeds differ in initialisation and train as one vmapped
+function per width; every width's result is logged as soon as it finishes.
+Test error is also recorded per epoch (epoch-wise double descent shows as a
+second fall of a width's test-error curve).
+"""
+from __future__ import annotations
+
+import pathlib
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from dl_course.claims import Claim, at_least, between
+from dl_course.config import check_range
+from dl_course.errors import ConfigError, TrainingDivergedError
+from dl_course.implicit import grid, networks
+from dl_course.models import MLP
+from dl_course.plots import plt
+
+INTERPOLATION_ERROR = 0.01  # train error at or below this counts as fitted
+
+
+def validate(config) -> None:
+  for key in ('num_train', 'epochs', 'batch_size', 'num_seeds', 'eval_every_epochs',
+              'min_width', 'max_width', 'num_widths'):
+    check_range(config, key, 1, integer=True)
+  check_range(config, 'label_noise', 0, 1)
+  check_range(config, 'learning_rate', 0, low_open=True)
+  check_range(config, 'momentum', 0, 1)
+  if config.max_width <= config.min_width:
+    raise ConfigError('max_width', config.max_width, f'> min_width={config.min_width}')
+  if config.epochs % config.eval_every_epochs:
+    raise ConfigError('epochs', config.epochs,
+                      f'a multiple of eval_every_epochs={config.eval_every_epochs}')
+
+
+def widths(config) -> list[int]:
+  return np.unique(np.geomspace(config.min_width, config.max_width, config.num_widths
+                                ).astype(int)).tolist()
+
+
+def noisy_labels(y: np.ndarray, fraction: float, num_classes: int, seed: int) -> np.ndarray:
+  """Each label replaced, with probability `fraction`, by a uniform random class."""
+  rng = np.random.default_rng([seed, 6])
+  replace = rng.random(len(y)) < fraction
+  return np.where(replace, rng.integers(0, num_classes, len(y)), y)
+
+
+def train_width(config, width, x, y_noisy, x_test, y_test, num_classes) -> dict:
+  model = MLP(num_classes=num_classes, hidden_sizes=(width, width))
+  tx = grid.sgd_with_rate(config.momentum)
+  keys = jax.random.split(jax.random.key(config.seed), config.num_seeds)
+  states = grid.init_grid(model, tx, x[:1], keys, [config.learning_rate] * config.num_seeds)
+  chunk = grid.make_grid_chunk(model, tx)
+  accuracy = grid.make_grid_accuracy(model)
+  steps_per_epoch = len(x) // config.batch_size
+  chunk_steps = steps_per_epoch * config.eval_every_epochs
+  labels_RN = np.tile(y_noisy, (config.num_seeds, 1))
+  test_error_curve = []
+  for start in range(0, config.epochs * steps_per_epoch, chunk_steps):
+    xs, ys = grid.chunk_batches(config.seed, start, chunk_steps, x, labels_RN, config.batch_size)
+    states, metrics = chunk(states, xs, ys)
+    if not np.all(np.isfinite(np.asarray(metrics['loss']))):
+      raise TrainingDivergedError(f'train/loss is not finite for width {width} in steps '
+                                  f'{start}-{start + chunk_steps}')
+    test_error_curve.append((1 - np.asarray(accuracy(states.params, x_test, y_test))).tolist())
+  train_error = 1 - np.asarray(accuracy(states.params, x, y_noisy))
+  test_error = 1 - np.asarray(accuracy(states.params, x_test, y_test))
+  return {'width': width,
+          'num_params': int(sum(a[0].size for a in jax.tree.leaves(states.params))),
+          'train_error': train_error.tolist(), 'test_error': test_error.tolist(),
+          'mean_train_error': float(train_error.mean()),
+          'mean_test_error': float(test_error.mean()),
+          'test_error_by_epoch': np.mean(test_error_curve, axis=1).tolist()}
+
+
+def run(config, log) -> dict:
+  x, y, num_classes = networks.subset(config.dataset, 'train', config.num_train)
+  x_test, y_test, _ = networks.subset(config.dataset, 'test', 0)
+  y_noisy = noisy_labels(y, config.label_noise, num_classes, config.seed)
+  rows = []
+  for width in widths(config):
+    row = train_width(config, width, x, y_noisy, x_test, y_test, num_classes)
+    log({'step': config.epochs * (len(x) // config.batch_size),
+         **{k: v for k, v in row.items() if k != 'test_error_by_epoch'}})
+    rows.append(row)
+  return {'rows': rows, **curve_landmarks(rows),
+          'widest_test_error': rows[-1]['mean_test_error'],
+          'fraction_labels_changed': float(np.mean(y_noisy != y)),
+          'epochs': config.epochs, 'eval_every_epochs': config.eval_every_epochs,
+          'num_train': len(x), 'num_test': len(x_test)}
+
+
+def curve_landmarks(rows) -> dict:
+  """The classical minimum (lowest test error among widths that do not fit the
+  training set), the peak (highest test error after it) and the interpolation
+  threshold (first width that fits it)."""
+  test = np.array([r['mean_test_error'] for r in rows])
+  fits = np.array([r['mean_train_error'] <= INTERPOLATION_ERROR for r in rows])
+  first_fit = int(np.argmax(fits)) if fits.any() else len(rows)
+  classical = int(np.argmin(test[:first_fit])) if first_fit > 0 else 0
+  peak = classical + int(np.argmax(test[classical:]))
+  return {'classical_width': rows[classical]['width'], 'classical_test_error': float(test[classical]),
+          'peak_width': rows[peak]['width'], 'peak_test_error': float(test[peak]),
+          'interpolation_width': rows[first_fit]['width'] if fits.any() else None}
+
+
+def claims(config, summary) -> list[Claim]:
+  source = 'Nakkiran et al. 2020; Greydanus & Kobak 2024'
+  peak, interp = summary['peak_width'], summary['interpolation_width']
+  out = [at_least('double descent: test error rises from the classical minimum to the peak '
+                  '(points)', summary['peak_test_error'] - summary['classical_test_error'], 0.02,
+                  unit=' pts', scale=100, source=source),
+         Claim('double descent: test error peaks at the interpolation threshold '
+               '(peak width / first width with train error <= 1 %)', 'in [0.5, 2]',
+               f'{peak} / {interp}' + (f' = {peak / interp:.2f}' if interp else ''),
+               bool(interp and 0.5 <= peak / interp <= 2)),
+         at_least('double descent: test error falls again past the peak (peak - widest, points)',
+                  summary['peak_test_error'] - summary['widest_test_error'], 0.05, unit=' pts',
+                  scale=100, source=source)]
+  if summary['num_train'] == 4000 and config.dataset == 'mnist1d_16k':
+    out.append(between('double descent: peak test error (published ≈ 54 %)',
+                       100 * summary['peak_test_error'], 46, 62, unit=' %', digits=1,
+                       source='Greydanus & Kobak 2024'))
+  return out
+
+
+def plot(summary, workdir: pathlib.Path) -> None:
+  rows = summary['rows']
+  fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+  w = [r['width'] for r in rows]
+  axes[0].plot(w, [100 * r['mean_test_error'] for r in rows], 'o-', label='test')
+  axes[0].plot(w, [100 * r['mean_train_error'] for r in rows], 's--', label='train (noisy labels)')
+  if summary['interpolation_width']:
+    axes[0].axvline(summary['interpolation_width'], color='gray', ls=':',
+                    label='interpolation threshold')
+  axes[0].set_xscale('log')
+  axes[0].set_xlabel('hidden width h')
+  axes[0].set_ylabel('error (%)')
+  axes[0].set_title('model-wise double descent')
+  epochs = (np.arange(len(rows[0]['test_error_by_epoch'])) + 1) * summary['eval_every_epochs']
+  cmap = plt.get_cmap('viridis')
+  for i, r in enumerate(rows):
+    axes[1].plot(epochs, 100 * np.array(r['test_error_by_epoch']), color=cmap(i / len(rows)),
+                 label=f'h={r["width"]}' if i % max(1, len(rows) // 6) == 0 else None)
+  axes[1].set_xscale('log')
+  axes[1].set_xlabel('epoch')
+  axes[1].set_title('test error (%) by epoch (epoch-wise)')
+  for ax in axes:
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+  fig.tight_layout()
+  fig.savefig(workdir / 'double_descent.png', dpi=110)
+  plt.close(fig)
