@@ -68,6 +68,25 @@ def check_range(config, key: str, low=None, high=None, *, low_open=False,
     raise ConfigError(key, value, ' and '.join(filter(None, (lower, upper))))
 
 
+def check_number_list(config, key: str, low=None, high=None, *, low_open=False,
+                      integer=False) -> None:
+  """A non-empty list/tuple whose every entry passes check_range's test."""
+  values = get_path(config, key)
+  kind = 'integers' if integer else 'numbers'
+  bounds = ' and '.join(filter(None, (
+      '' if low is None else (f'> {low}' if low_open else f'>= {low}'),
+      '' if high is None else f'<= {high}')))
+  allowed = f'a non-empty list of {kind}' + (f' {bounds}' if bounds else '')
+  if not isinstance(values, (list, tuple)) or not values:
+    raise ConfigError(key, values, allowed)
+  for value in values:
+    wrong_type = isinstance(value, bool) or not isinstance(value, int if integer else (int, float))
+    too_low = low is not None and not wrong_type and (value <= low if low_open else value < low)
+    too_high = high is not None and not wrong_type and value > high
+    if wrong_type or too_low or too_high:
+      raise ConfigError(key, values, allowed)
+
+
 def get_path(config, dotted_key: str):
   node = config
   for part in dotted_key.split('.'):

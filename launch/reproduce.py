@@ -21,6 +21,7 @@ from experiments import cli
 # study name -> module with `claims(full, workdir) -> list[Claim]`
 STUDIES = {
     'mnist1d': 'launch.mnist1d_table',
+    'implicit_regularisation': 'launch.implicit_regularisation',
 }
 
 _FULL = flags.DEFINE_bool('full', False, 'Run at the published scale instead of the quick variant.')

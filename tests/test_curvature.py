@@ -1,6 +1,5 @@
 """The curvature toolkit against the dense Hessian of a small model."""
 import jax
-import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest

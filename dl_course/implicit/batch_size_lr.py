@@ -18,9 +18,9 @@ import numpy as np
 from scipy import stats
 
 from dl_course.claims import Claim, at_most
-from dl_course.config import check_range
+from dl_course.config import check_number_list, check_range
 from dl_course.curvature import FlatHessian, chunk_dataset, dataset_loss
-from dl_course.errors import ConfigError, TrainingDivergedError
+from dl_course.errors import TrainingDivergedError
 from dl_course.implicit import grid, networks
 from dl_course.plots import plt
 
@@ -28,10 +28,8 @@ from dl_course.plots import plt
 def validate(config) -> None:
   for key in ('num_train', 'epochs', 'chunk_size', 'steps_per_dispatch'):
     check_range(config, key, 1, integer=True)
-  if not config.learning_rates or any(lr <= 0 for lr in config.learning_rates):
-    raise ConfigError('learning_rates', config.learning_rates, 'a non-empty list of numbers > 0')
-  if not config.batch_sizes or any(b < 1 or b > config.num_train for b in config.batch_sizes):
-    raise ConfigError('batch_sizes', config.batch_sizes, f'sizes in [1, num_train={config.num_train}]')
+  check_number_list(config, 'learning_rates', 0, low_open=True)
+  check_number_list(config, 'batch_sizes', 1, config.num_train, integer=True)
 
 
 def run(config, log) -> dict:

@@ -19,9 +19,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from dl_course.claims import Claim, at_least, between
-from dl_course.config import check_range
+from dl_course.config import check_number_list, check_range
 from dl_course.curvature import FlatHessian, chunk_dataset, dataset_loss
-from dl_course.errors import ConfigError
+from dl_course.errors import ConfigError, TrainingDivergedError
 from dl_course.implicit import networks
 from dl_course.plots import plt
 
@@ -31,8 +31,7 @@ EOS_ENTRY = 0.9  # sharpness / (2/η) that marks the start of the EoS phase
 def validate(config) -> None:
   for key in ('num_train', 'num_steps', 'sharpness_every', 'chunk_size'):
     check_range(config, key, 1, integer=True)
-  if not config.learning_rates or any(lr <= 0 for lr in config.learning_rates):
-    raise ConfigError('learning_rates', config.learning_rates, 'a non-empty list of numbers > 0')
+  check_number_list(config, 'learning_rates', 0, low_open=True)
   if config.loss not in networks.LOSSES:
     raise ConfigError('loss', config.loss, 'one of ' + ', '.join(networks.LOSSES))
 
@@ -79,7 +78,6 @@ def gd_run(config, learning_rate: float, log) -> dict:
 
 
 def raise_diverged(metric: str, step: int, learning_rate: float):
-  from dl_course.errors import TrainingDivergedError
   raise TrainingDivergedError(f'{metric} is not finite at step {step} (learning_rate='
                               f'{learning_rate}); a smaller step size is stable')
 

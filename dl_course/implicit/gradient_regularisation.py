@@ -22,7 +22,7 @@ from jax.flatten_util import ravel_pytree
 
 from dl_course import data
 from dl_course.claims import Claim, at_most, between
-from dl_course.config import check_range
+from dl_course.config import check_number_list, check_range
 from dl_course.curvature import hvp
 from dl_course.models import MLP
 from dl_course.plots import plt
@@ -32,9 +32,8 @@ def validate(config) -> None:
   check_range(config, 'num_examples', 2, integer=True)
   check_range(config, 'substeps', 1, integer=True)
   check_range(config, 'flow_time', 0, low_open=True)
-  if not config.learning_rates or any(lr <= 0 for lr in config.learning_rates):
-    from dl_course.errors import ConfigError
-    raise ConfigError('learning_rates', config.learning_rates, 'a non-empty list of numbers > 0')
+  check_number_list(config, 'learning_rates', 0, low_open=True)
+  check_number_list(config, 'hidden_sizes', 1, integer=True)
 
 
 def flat_problem(config):

@@ -18,8 +18,8 @@ import numpy as np
 from scipy import stats
 
 from dl_course.claims import Claim, at_most
-from dl_course.config import check_range
-from dl_course.errors import ConfigError
+from dl_course.config import check_number_list, check_range
+from dl_course.errors import ConfigError, TrainingDivergedError
 from dl_course.implicit import grid, networks
 from dl_course.plots import plt
 
@@ -28,8 +28,7 @@ def validate(config) -> None:
   for key in ('num_train', 'batch_size', 'max_steps', 'eval_every'):
     check_range(config, key, 1, integer=True)
   check_range(config, 'learning_rate', 0, low_open=True)
-  if not config.fractions or any(not 0 <= p <= 1 for p in config.fractions):
-    raise ConfigError('fractions', config.fractions, 'a non-empty list of values in [0, 1]')
+  check_number_list(config, 'fractions', 0, 1)
   if config.max_steps % config.eval_every:
     raise ConfigError('max_steps', config.max_steps,
                       f'a multiple of eval_every={config.eval_every}')
@@ -68,7 +67,6 @@ def run(config, log) -> dict:
     step += config.eval_every
     losses = np.asarray(metrics['loss'][-1])
     if not np.all(np.isfinite(losses)):
-      from dl_course.errors import TrainingDivergedError
       raise TrainingDivergedError(f'train/loss is not finite by step {step}')
     train_accuracy = np.asarray(accuracy(states.params, x, labels_RN))
     test_accuracy = np.asarray(accuracy(states.params, x_test, y_test))
