@@ -3,6 +3,7 @@
 The quick variant of every study runs in test_config_docstrings.py and must
 reproduce the claims its config's docstring states.
 """
+import json
 import sys
 
 import numpy as np
@@ -122,3 +123,22 @@ BAD = {
 @pytest.mark.parametrize('config,overrides,expected', BAD.values(), ids=BAD.keys())
 def test_bad_input_is_one_line(tmp_path, config, overrides, expected):
   assert_one_line_error(run(implicit_command(config, tmp_path, *overrides)), expected)
+
+
+def test_runs_sharded_over_four_devices_match_one_device(tmp_path):
+  """Random labels with 4 runs: on 4 fake devices each device trains one run."""
+  overrides = ['--config.num_train=200', '--config.max_steps=100', '--config.eval_every=50',
+               '--config.fractions=(0.0,0.3,0.6,1.0)']
+  records = {}
+  for devices in (1, 4):
+    done = run(implicit_command(RANDOM_LABELS, tmp_path / str(devices), *overrides),
+               devices=devices)
+    assert done.returncode == 0, done.stderr
+    records[devices] = [json.loads(line) for line in
+                        (tmp_path / str(devices) / 'metrics.jsonl').read_text().splitlines()]
+    manifest = json.loads((tmp_path / str(devices) / 'manifest.json').read_text())
+    assert manifest['devices']['count'] == devices
+  assert len(records[1]) == len(records[4]) == 8
+  for one, four in zip(records[1], records[4]):
+    assert one['train/accuracy'] == pytest.approx(four['train/accuracy'], abs=1e-6)
+    assert one['train/loss'] == pytest.approx(four['train/loss'], rel=1e-4)

@@ -5,6 +5,10 @@ axis R leads every leaf of the stacked TrainState. The learning rate lives in
 the optimizer state (`optax.inject_hyperparams`), so runs with different rates
 are the same function of different data. The input batch is shared by every
 run: batch indices depend on (seed, step) only, as everywhere else.
+
+With several devices the run axis is sharded over the mesh's `data` axis when
+R divides by the device count (each device trains R/devices runs; the runs are
+independent, so no communication), and replicated otherwise.
 """
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ import numpy as np
 import optax
 
 from dl_course.data.sampler import chunk_indices
+from dl_course.engine.mesh import batch_sharding, make_mesh, replicated
 from dl_course.engine.state import init_train_state
 from dl_course.engine.steps import classification_loss, make_train_step
 
@@ -33,7 +38,16 @@ def init_grid(model, tx, sample_x, keys_R: jax.Array, learning_rates_R) -> objec
   rates = jnp.asarray(learning_rates_R, jnp.float32)
   opt_state = states.opt_state
   opt_state.hyperparams['learning_rate'] = rates
-  return states.replace(opt_state=opt_state)
+  return shard_runs(states.replace(opt_state=opt_state))
+
+
+def shard_runs(tree):
+  """Places a pytree with a leading run axis R on the mesh: sharded along R if
+  R divides by the device count, replicated otherwise."""
+  mesh = make_mesh()
+  runs = jax.tree.leaves(tree)[0].shape[0]
+  sharding = batch_sharding(mesh) if runs % mesh.size == 0 else replicated(mesh)
+  return jax.device_put(tree, sharding)
 
 
 def make_grid_chunk(model, tx, loss_fn=classification_loss):
