@@ -142,3 +142,9 @@ def test_runs_sharded_over_four_devices_match_one_device(tmp_path):
   for one, four in zip(records[1], records[4]):
     assert one['train/accuracy'] == pytest.approx(four['train/accuracy'], abs=1e-6)
     assert one['train/loss'] == pytest.approx(four['train/loss'], rel=1e-4)
+
+
+def test_epochwise_second_descent_measures_the_bump():
+  assert double_descent.epochwise_second_descent([5, 3, 4, 2, 2.5]) == 1.0
+  assert double_descent.epochwise_second_descent([5, 4, 3, 3]) == 0.0
+  assert double_descent.epochwise_second_descent([3, 5, 4.5]) == 0.5

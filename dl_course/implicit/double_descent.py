@@ -92,10 +92,23 @@ def run(config, log) -> dict:
          **{k: v for k, v in row.items() if k != 'test_error_by_epoch'}})
     rows.append(row)
   return {'rows': rows, **curve_landmarks(rows),
+          'early_stopped_test_error': {r['width']: min(r['test_error_by_epoch']) for r in rows},
+          'epochwise_second_descent': {r['width']: epochwise_second_descent(
+              r['test_error_by_epoch']) for r in rows},
           'widest_test_error': rows[-1]['mean_test_error'],
           'fraction_labels_changed': float(np.mean(y_noisy != y)),
           'epochs': config.epochs, 'eval_every_epochs': config.eval_every_epochs,
           'num_train': len(x), 'num_test': len(x_test)}
+
+
+def epochwise_second_descent(curve) -> float:
+  """The size of an epoch-wise double descent in a test-error-by-epoch curve:
+  the largest bump, measured as the smaller of its rise from an earlier epoch
+  and its fall to a later one (0 for a curve that never rises and falls again)."""
+  curve = np.asarray(curve, np.float64)
+  rise = curve - np.minimum.accumulate(curve)
+  fall = curve - np.minimum.accumulate(curve[::-1])[::-1]
+  return float(np.max(np.minimum(rise, fall)))
 
 
 def curve_landmarks(rows) -> dict:
