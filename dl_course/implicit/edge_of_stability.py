@@ -121,12 +121,6 @@ def claims(config, summary) -> list[Claim]:
       out.append(Claim(f'EoS: sharpness reaches 2/η, {where}', 'reached',
                        f'max λ·η/2 = {max(r["sharpness"]) * r["learning_rate"] / 2:.2f}', False))
       continue
-    if summary['loss'] == 'xent':
-      # Under cross-entropy sharpness reaches 2/η, then falls as the margins grow
-      # (Cohen et al. 2021, section 3.2), so only the arrival is a claim.
-      out.append(Claim(f'EoS: sharpness rises to 2/η, {where}', 'reached',
-                       f'at step {r["eos_entry_step"]}; max λ·η/2 = {r["eos_max"]:.2f}', True))
-      continue
     out.append(between(f'EoS: mean λ_max·η/2 after reaching 2/η, {where}', r['eos_mean'],
                        0.9, 1.2, source=source))
     out.append(Claim(f'EoS: loss falls non-monotonically in the EoS phase, {where}',
