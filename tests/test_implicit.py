@@ -65,7 +65,8 @@ def test_noisy_labels_change_about_the_expected_fraction():
 
 def test_double_descent_landmarks():
   rows = [{'width': w, 'mean_train_error': tr, 'mean_test_error': te} for w, tr, te in
-          ((2, .7, .69), (8, .5, .48), (16, .3, .50), (32, .05, .56), (64, 0., .53), (128, 0., .46))]
+          ((2, .7, .69), (8, .5, .48), (16, .3, .50), (32, .05, .56), (64, 0., .53),
+                         (128, 0., .46))]
   marks = double_descent.curve_landmarks(rows)
   assert marks == {'classical_width': 8, 'classical_test_error': .48, 'peak_width': 32,
                    'peak_test_error': .56, 'interpolation_width': 64}

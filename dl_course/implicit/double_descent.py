@@ -120,7 +120,8 @@ def curve_landmarks(rows) -> dict:
   first_fit = int(np.argmax(fits)) if fits.any() else len(rows)
   classical = int(np.argmin(test[:first_fit])) if first_fit > 0 else 0
   peak = classical + int(np.argmax(test[classical:]))
-  return {'classical_width': rows[classical]['width'], 'classical_test_error': float(test[classical]),
+  return {'classical_width': rows[classical]['width'],
+          'classical_test_error': float(test[classical]),
           'peak_width': rows[peak]['width'], 'peak_test_error': float(test[peak]),
           'interpolation_width': rows[first_fit]['width'] if fits.any() else None}
 

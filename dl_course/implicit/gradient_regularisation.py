@@ -110,8 +110,13 @@ def run(config, log) -> dict:
                    'loss_flow': losses[1].tolist()})
   log_lr = np.log([r['learning_rate'] for r in rows])
   return {'rows': rows,
-          'order_flow': float(np.polyfit(log_lr, np.log([r['max_error_flow'] for r in rows]), 1)[0]),
-          'order_modified': float(np.polyfit(log_lr, np.log([r['max_error_modified'] for r in rows]), 1)[0])}
+          'order_flow': error_order(log_lr, [r['max_error_flow'] for r in rows]),
+          'order_modified': error_order(log_lr, [r['max_error_modified'] for r in rows])}
+
+
+def error_order(log_learning_rates, errors) -> float:
+  """The slope of log(error) against log(η): the order of the approximation."""
+  return float(np.polyfit(log_learning_rates, np.log(errors), 1)[0])
 
 
 def claims(config, summary) -> list[Claim]:
@@ -130,7 +135,8 @@ def claims(config, summary) -> list[Claim]:
 def plot(summary, workdir: pathlib.Path) -> None:
   fig, axes = plt.subplots(1, 3, figsize=(14, 4))
   for r in summary['rows']:
-    line, = axes[0].semilogy(r['time'][1:], r['error_flow'][1:], label=f'η={r["learning_rate"]}: L')
+    line, = axes[0].semilogy(r['time'][1:], r['error_flow'][1:],
+                             label=f'η={r["learning_rate"]}: L')
     axes[0].semilogy(r['time'][1:], r['error_modified'][1:], '--', color=line.get_color(),
                      label=f'η={r["learning_rate"]}: L̃')
   axes[0].set_xlabel('time t = step·η')
