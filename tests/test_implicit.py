@@ -12,7 +12,7 @@ from sklearn.svm import LinearSVC
 
 from dl_course.implicit import double_descent, edge_of_stability, max_margin, min_norm
 from dl_course.implicit import random_labels
-from dl_course.implicit.grid import chunk_batches
+from dl_course.engine.grid import chunk_batches
 from tests.helpers import run
 from tests.test_cli import assert_one_line_error
 

@@ -21,7 +21,8 @@ from dl_course.claims import Claim, at_most
 from dl_course.config import check_number_list, check_range
 from dl_course.curvature import FlatHessian, chunk_dataset, dataset_loss
 from dl_course.errors import TrainingDivergedError
-from dl_course.implicit import grid, networks
+from dl_course.engine import grid
+from dl_course.implicit import networks
 from dl_course.plots import plt
 
 

@@ -20,7 +20,8 @@ import numpy as np
 from dl_course.claims import Claim, at_least, between
 from dl_course.config import check_range
 from dl_course.errors import ConfigError, TrainingDivergedError
-from dl_course.implicit import grid, networks
+from dl_course.engine import grid
+from dl_course.implicit import networks
 from dl_course.models import MLP
 from dl_course.plots import plt
 

@@ -20,7 +20,8 @@ from scipy import stats
 from dl_course.claims import Claim, at_most
 from dl_course.config import check_number_list, check_range
 from dl_course.errors import ConfigError, TrainingDivergedError
-from dl_course.implicit import grid, networks
+from dl_course.engine import grid
+from dl_course.implicit import networks
 from dl_course.plots import plt
 
 
