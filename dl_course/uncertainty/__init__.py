@@ -1,0 +1,1 @@
+"""Predictive uncertainty: metrics, MC dropout, deep ensembles, temperature scaling."""
