@@ -107,3 +107,23 @@ def test_ensemble_members_differ_and_match_members_trained_alone():
   probs = ensembles.member_probs(model, together.params, x)
   assert probs.shape == (3, 256, 2)
   assert metrics.accuracy(np.asarray(probs).mean(0), y) > 0.85
+
+
+def test_uci_splits_are_disjoint_and_reproducible():
+  from dl_course.uncertainty import uci
+  train, test = uci.random_splits(506, 20, seed=0)
+  assert train.shape == (20, 455) and test.shape == (20, 51)
+  for s in range(20):
+    assert len(np.intersect1d(train[s], test[s])) == 0
+    assert len(np.union1d(train[s], test[s])) == 506
+  np.testing.assert_array_equal(train, uci.random_splits(506, 20, seed=0)[0])
+  assert not np.array_equal(train[0], train[1])
+
+
+def test_dropout_log_likelihood_with_one_sample_is_the_gaussian_density():
+  from dl_course.uncertainty import uci
+  y, prediction, tau = np.array([1.0, 2.0]), np.array([[0.5, 2.5]]), 4.0
+  expected = np.mean(-0.5 * np.log(2 * np.pi / tau) - 0.5 * tau * (y - prediction[0]) ** 2)
+  assert uci.dropout_log_likelihood(prediction, y, tau) == pytest.approx(expected)
+  # Two identical samples give the same value: the mean over samples is in probability space.
+  assert uci.dropout_log_likelihood(np.repeat(prediction, 2, 0), y, tau) == pytest.approx(expected)

@@ -1,4 +1,4 @@
-"""Runs one implicit-regularisation study into a workdir.
+"""Runs one study (implicit regularisation, uncertainty) into a workdir.
 
 A study module provides
   validate(config)                      -> raises ConfigError on a bad key
@@ -23,14 +23,17 @@ from dl_course.config import check_range, to_json_dict
 from dl_course.engine.records import MetricWriter, is_writer, write_json, write_manifest
 from dl_course.errors import ConfigError
 
-STUDIES = ('min_norm', 'max_margin', 'edge_of_stability', 'batch_size_lr', 'random_labels',
-           'double_descent', 'gradient_regularisation')
+IMPLICIT_STUDIES = ('min_norm', 'max_margin', 'edge_of_stability', 'batch_size_lr',
+                    'random_labels', 'double_descent', 'gradient_regularisation')
+UNCERTAINTY_STUDIES = ('uci_regression',)
+MODULES = {**{name: f'dl_course.implicit.{name}' for name in IMPLICIT_STUDIES},
+           'uci_regression': 'dl_course.uncertainty.uci_study'}
 
 
 def study_module(name: str):
-  if name not in STUDIES:
-    raise ConfigError('study', name, 'one of ' + ', '.join(STUDIES))
-  return importlib.import_module(f'dl_course.implicit.{name}')
+  if name not in MODULES:
+    raise ConfigError('study', name, 'one of ' + ', '.join(MODULES))
+  return importlib.import_module(MODULES[name])
 
 
 def run_study(config: ml_collections.ConfigDict, workdir: pathlib.Path
