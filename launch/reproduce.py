@@ -22,6 +22,7 @@ from experiments import cli
 STUDIES = {
     'mnist1d': 'launch.mnist1d_table',
     'implicit_regularisation': 'launch.implicit_regularisation',
+    'uncertainty': 'launch.uncertainty',
 }
 
 _FULL = flags.DEFINE_bool('full', False, 'Run at the published scale instead of the quick variant.')
