@@ -1,12 +1,16 @@
-"""Uncertainty metrics against hand-computed cases; MC dropout and ensembles."""
+"""Uncertainty metrics against hand-computed cases; MC dropout, ensembles, UCI."""
+import sys
+
 import jax
 import numpy as np
 import pytest
 
 from dl_course.data import load
 from dl_course.models import MLP
-from dl_course.uncertainty import ensembles, metrics, temperature
+from dl_course.uncertainty import ensembles, metrics, temperature, uci
 from dl_course.uncertainty.mc_dropout import mc_dropout_probs
+from tests.helpers import run
+from tests.test_cli import assert_one_line_error
 
 PROBS = np.array([[0.9, 0.1], [0.4, 0.6], [0.7, 0.3]])
 LABELS = np.array([0, 0, 1])
@@ -110,7 +114,6 @@ def test_ensemble_members_differ_and_match_members_trained_alone():
 
 
 def test_uci_splits_are_disjoint_and_reproducible():
-  from dl_course.uncertainty import uci
   train, test = uci.random_splits(506, 20, seed=0)
   assert train.shape == (20, 455) and test.shape == (20, 51)
   for s in range(20):
@@ -121,9 +124,20 @@ def test_uci_splits_are_disjoint_and_reproducible():
 
 
 def test_dropout_log_likelihood_with_one_sample_is_the_gaussian_density():
-  from dl_course.uncertainty import uci
   y, prediction, tau = np.array([1.0, 2.0]), np.array([[0.5, 2.5]]), 4.0
   expected = np.mean(-0.5 * np.log(2 * np.pi / tau) - 0.5 * tau * (y - prediction[0]) ** 2)
   assert uci.dropout_log_likelihood(prediction, y, tau) == pytest.approx(expected)
   # Two identical samples give the same value: the mean over samples is in probability space.
   assert uci.dropout_log_likelihood(np.repeat(prediction, 2, 0), y, tau) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize('override,expected', [
+    ("--config.datasets=('wine',)", "config.datasets=('wine',) is not allowed: names from: boston"),
+    ('--config.dropout_rates=(0.1,1.0)', 'config.dropout_rates=(0.1, 1.0) is not allowed: rates'),
+    ('--config.num_splits=1', 'config.num_splits=1 is not allowed: >= 2'),
+], ids=['unknown dataset', 'dropout rate 1', 'one split'])
+def test_uci_bad_input_is_one_line(tmp_path, override, expected):
+  done = run([sys.executable, '-m', 'experiments.uncertainty',
+              '--config=experiments/configs/uncertainty_uci.py:quick', f'--workdir={tmp_path}',
+              override])
+  assert_one_line_error(done, expected)

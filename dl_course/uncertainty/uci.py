@@ -145,9 +145,10 @@ def dropout_log_likelihood(samples_TN, y_N, tau: float) -> float:
   return float(np.mean(per_point - 0.5 * np.log(2 * np.pi) + 0.5 * np.log(tau)))
 
 
-def mc_dropout(x, y, train_idx, test_idx, config) -> dict:
-  """The protocol for every split; returns per-split RMSE, LL and the chosen (p, τ)."""
-  grid = [(p, tau) for p in config.dropout_rates for tau in config.taus]
+def mc_dropout(x, y, train_idx, test_idx, config, taus) -> dict:
+  """The protocol for every split; returns per-split RMSE, LL and the chosen (p, τ).
+  `taus` are model precisions in the targets' original units (a per-dataset grid)."""
+  grid = [(p, tau) for p in config.dropout_rates for tau in taus]
   num_splits = len(train_idx)
   # Inner 80/20 split of each training split chooses (p, τ).
   inner = int(round(0.8 * train_idx.shape[1]))

@@ -30,13 +30,15 @@ def validate(config) -> None:
   check_number_list(config, 'dropout_rates', 0, 1, low_open=False)
   if any(p >= 1 for p in config.dropout_rates):
     raise ConfigError('dropout_rates', config.dropout_rates, 'rates in [0, 1)')
-  check_number_list(config, 'taus', 0, low_open=True)
   for key in ('learning_rate', 'ensemble_learning_rate'):
     check_range(config, key, 0, low_open=True)
   check_range(config, 'adversarial_epsilon', 0)
   for name in config.datasets:
     if name not in ('boston', 'diabetes'):
       raise ConfigError('datasets', config.datasets, 'names from: boston, diabetes')
+    if name not in config.taus:
+      raise ConfigError('taus', dict(config.taus), f'a τ grid for every dataset ({name} has none)')
+    check_number_list(config, f'taus.{name}', 0, low_open=True)
 
 
 def run(config, log) -> dict:
@@ -44,7 +46,7 @@ def run(config, log) -> dict:
   for name in config.datasets:
     x, y = uci.load_regression(name)
     train_idx, test_idx = uci.random_splits(len(x), config.num_splits, config.seed)
-    results = {'mc_dropout': uci.mc_dropout(x, y, train_idx, test_idx, config),
+    results = {'mc_dropout': uci.mc_dropout(x, y, train_idx, test_idx, config, config.taus[name]),
                'deep_ensembles': uci.deep_ensembles(x, y, train_idx, test_idx, config)}
     for method, result in results.items():
       for split in range(config.num_splits):
