@@ -141,3 +141,17 @@ def test_uci_bad_input_is_one_line(tmp_path, override, expected):
               '--config=experiments/configs/uncertainty_uci.py:quick', f'--workdir={tmp_path}',
               override])
   assert_one_line_error(done, expected)
+
+
+def test_ood_scores_and_report_of_member_predictions():
+  members = np.array([[[0.9, 0.1], [0.5, 0.5]],
+                      [[0.9, 0.1], [0.1, 0.9]]])  # [S=2, N=2, C=2]: the members disagree on x_1
+  scores = metrics.ood_scores(members)
+  assert scores['max_prob'][1] > scores['max_prob'][0]  # lower confidence scores higher
+  assert scores['entropy'][1] > scores['entropy'][0]
+  assert scores['mutual_information'][0] == pytest.approx(0.0, abs=1e-12)
+  assert scores['mutual_information'][1] > 0.1
+  report = metrics.classification_report(members, np.array([0, 1]), num_bins=2)
+  assert report['accuracy'] == 1.0
+  assert report['nll'] == pytest.approx(-(np.log(0.9) + np.log(0.7)) / 2)
+  assert set(report) == {'accuracy', 'nll', 'brier', 'ece', 'ece_equal_mass'}

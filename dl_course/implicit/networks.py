@@ -57,10 +57,6 @@ def build_model(config, num_classes: int):
   return models.build(config.model, num_classes)
 
 
-def accuracy(model, params, x, y) -> float:
-  return float(jnp.mean(jnp.argmax(model.apply({'params': params}, x), -1) == y))
-
-
 def sharpness(operator: FlatHessian, v0: np.ndarray | None = None, tol: float = 1e-4
               ) -> tuple[float, np.ndarray]:
   """λ_max of the operator's Hessian (Lanczos, warm-started from v0)."""

@@ -22,11 +22,3 @@ def mc_dropout_probs(apply_fn, params, x, key, num_samples: int):
     return jax.nn.softmax(logits, axis=-1)
   return jax.vmap(one)(jnp.arange(num_samples))
 
-
-@functools.partial(jax.jit, static_argnames=('apply_fn', 'num_samples'))
-def mc_dropout_outputs(apply_fn, params, x, key, num_samples: int):
-  """Raw outputs (e.g. regression means) under `num_samples` masks: [T, N, ...]."""
-  def one(t):
-    return apply_fn({'params': params}, x, train=True,
-                    rngs={'dropout': jax.random.fold_in(key, t)})
-  return jax.vmap(one)(jnp.arange(num_samples))
