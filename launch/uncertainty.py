@@ -19,7 +19,7 @@ from dl_course.studies import load_summary
 from dl_course.uncertainty import uci_study
 from launch.study_suite import run_suite, summary_markdown
 
-CONFIGS = {'uci_regression': 'uncertainty_uci'}
+CONFIGS = {'uci_regression': 'uncertainty_uci', 'ood_held_out_classes': 'uncertainty_ood'}
 
 
 def claims(full: bool, workdir: pathlib.Path) -> list[Claim]:

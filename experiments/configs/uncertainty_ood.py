@@ -1,0 +1,30 @@
+"""OOD detection by held-out classes (offline): MLP 784-256-256-5 trained on
+MNIST-5k digits 0-4; digits 5-9 of the test set are out of distribution.
+Softmax (one network), MC dropout (p = 0.3, 50 masks), deep ensemble of 5; Adam
+1e-3, batch 100.
+
+Command:
+  python -m experiments.uncertainty --config=experiments/configs/uncertainty_ood.py --workdir=/tmp/dl_course/uncertainty_ood
+Expected: reproduced 4 of 4 claims (MC dropout and the ensemble each beat the
+single network on best OOD AUROC and in-distribution NLL). Ours: AUROC (entropy)
+softmax 0.893, MC dropout 0.907, ensemble 0.902; NLL 0.115 / 0.052 / 0.081;
+accuracy 98.0 / 98.4 / 98.0 %. The published ordering ensembles >= MC dropout
+does not hold here: MC dropout's network is regularised by its dropout, the
+ensemble's members are not, and the ensemble's edge in the papers comes with
+adversarial training and proper scoring we have not added for classifiers yet.
+
+Quick variant (CI):
+  python -m experiments.uncertainty --config=experiments/configs/uncertainty_ood.py:quick --workdir=/tmp/dl_course/uncertainty_ood_quick
+Expected: reproduced 4 of 4 claims (1,000 steps; ours: AUROC 0.891 / 0.903 /
+0.900, NLL 0.095 / 0.061 / 0.080).
+"""
+from experiments.configs.implicit_common import study_config
+
+
+def get_config(arg=None):
+  return study_config(
+      arg, 'ood_held_out_classes',
+      full=dict(dataset='mnist5k', in_classes=(0, 1, 2, 3, 4), hidden_sizes=(256, 256),
+                dropout_rate=0.3, learning_rate=1e-3, batch_size=100, num_steps=3000,
+                mc_samples=50, ensemble_size=5),
+      quick=dict(num_steps=1000))
