@@ -10,8 +10,8 @@ single network on best OOD AUROC and in-distribution NLL). Ours: AUROC (entropy)
 softmax 0.893, MC dropout 0.907, ensemble 0.902; NLL 0.115 / 0.052 / 0.081;
 accuracy 98.0 / 98.4 / 98.0 %. The published ordering ensembles >= MC dropout
 does not hold here: MC dropout's network is regularised by its dropout, the
-ensemble's members are not, and the ensemble's edge in the papers comes with
-adversarial training and proper scoring we have not added for classifiers yet.
+ensemble's members are not (and lack the adversarial training of Lakshminarayanan
+et al., not yet built for classifiers).
 
 Quick variant (CI):
   python -m experiments.uncertainty --config=experiments/configs/uncertainty_ood.py:quick --workdir=/tmp/dl_course/uncertainty_ood_quick
