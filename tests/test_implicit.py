@@ -118,6 +118,8 @@ BAD = {
                                 [], "model (config argument)='vit'"),
     'fraction above 1': (RANDOM_LABELS, ['--config.fractions=(0.5,2.0)'], 'config.fractions='),
     'unknown study': (RANDOM_LABELS, ['--config.study=grokking'], "config.study='grokking'"),
+    'missing idx files': (RANDOM_LABELS, ['--config.dataset=idx', '--config.data_dir=/nonexistent'],
+                          'dataset idx: /nonexistent/train-images-idx3-ubyte'),
 }
 
 

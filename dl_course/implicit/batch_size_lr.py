@@ -34,8 +34,9 @@ def validate(config) -> None:
 
 
 def run(config, log) -> dict:
-  x, y, num_classes = networks.subset(config.dataset, 'train', config.num_train)
-  x_test, y_test, _ = networks.subset(config.dataset, 'test', 0)
+  x, y, num_classes = networks.subset(config.dataset, 'train', config.num_train,
+                                          config.data_dir)
+  x_test, y_test, _ = networks.subset(config.dataset, 'test', 0, config.data_dir)
   model = networks.build_model(config, num_classes)
   tx = grid.sgd_with_rate()
   rates = list(config.learning_rates)

@@ -83,8 +83,9 @@ def train_width(config, width, x, y_noisy, x_test, y_test, num_classes) -> dict:
 
 
 def run(config, log) -> dict:
-  x, y, num_classes = networks.subset(config.dataset, 'train', config.num_train)
-  x_test, y_test, _ = networks.subset(config.dataset, 'test', 0)
+  x, y, num_classes = networks.subset(config.dataset, 'train', config.num_train,
+                                          config.data_dir)
+  x_test, y_test, _ = networks.subset(config.dataset, 'test', 0, config.data_dir)
   y_noisy = noisy_labels(y, config.label_noise, num_classes, config.seed)
   rows = []
   for width in widths(config):

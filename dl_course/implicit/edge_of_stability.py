@@ -37,7 +37,8 @@ def validate(config) -> None:
 
 
 def gd_run(config, learning_rate: float, log) -> dict:
-  x, y, num_classes = networks.subset(config.dataset, 'train', config.num_train)
+  x, y, num_classes = networks.subset(config.dataset, 'train', config.num_train,
+                                          config.data_dir)
   model = networks.build_model(config, num_classes)
   params = model.init(jax.random.key(config.seed), x[:1])['params']
   loss = dataset_loss(networks.per_example_loss(model, config.loss, num_classes),

@@ -13,9 +13,10 @@ from dl_course.errors import ConfigError
 LOSSES = ('mse', 'xent')
 
 
-def subset(dataset: str, split: str, num_examples: int) -> tuple[np.ndarray, np.ndarray, int]:
+def subset(dataset: str, split: str, num_examples: int, data_dir: str = ''
+           ) -> tuple[np.ndarray, np.ndarray, int]:
   """The first `num_examples` of a split (all if 0): x, y, number of classes."""
-  full = data.load(dataset, split)
+  full = data.load(dataset, split, data_dir)
   available = len(full.x)
   if num_examples > available:
     raise ConfigError('num_train' if split == 'train' else 'num_test', num_examples,

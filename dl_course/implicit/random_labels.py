@@ -49,8 +49,9 @@ def corrupt_labels(y: np.ndarray, fractions, num_classes: int, seed: int) -> np.
 
 
 def run(config, log) -> dict:
-  x, y, num_classes = networks.subset(config.dataset, 'train', config.num_train)
-  x_test, y_test, _ = networks.subset(config.dataset, 'test', 0)
+  x, y, num_classes = networks.subset(config.dataset, 'train', config.num_train,
+                                          config.data_dir)
+  x_test, y_test, _ = networks.subset(config.dataset, 'test', 0, config.data_dir)
   labels_RN = corrupt_labels(y, config.fractions, num_classes, config.seed)
   model = networks.build_model(config, num_classes)
   tx = grid.adam_with_rate()

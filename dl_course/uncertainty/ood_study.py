@@ -46,7 +46,8 @@ def split_by_class(x, y, in_classes):
 
 
 def run(config, log) -> dict:
-  train, test = data.load(config.dataset, 'train'), data.load(config.dataset, 'test')
+  train = data.load(config.dataset, 'train', config.data_dir)
+  test = data.load(config.dataset, 'test', config.data_dir)
   x, y, _ = split_by_class(train.x, train.y, config.in_classes)
   x_in, y_in, x_out = split_by_class(test.x, test.y, config.in_classes)
   classes, hidden = len(config.in_classes), tuple(config.hidden_sizes)

@@ -17,6 +17,8 @@ def study_config(arg, study: str, full: dict, quick: dict) -> ml_collections.Con
   `arg` is the config argument string or what study_args made of it."""
   args = arg if isinstance(arg, dict) else study_args(arg)
   config = ml_collections.ConfigDict({'study': study, 'seed': args.get('seed', 0), **full})
+  if 'dataset' in full:  # where idx files or prepared TFDS data live, if not embedded
+    config.data_dir = ''
   if args.get('quick'):
     config.update(quick)
   return config
