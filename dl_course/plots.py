@@ -33,3 +33,10 @@ def learning_curves(records: list[dict], path: str | pathlib.Path, title: str = 
   fig.tight_layout()
   fig.savefig(path, dpi=110)
   plt.close(fig)
+
+
+def save_figure(fig, path: str | pathlib.Path) -> None:
+  """Lays out, writes (110 dpi PNG) and closes a study's figure."""
+  fig.tight_layout()
+  fig.savefig(path, dpi=110)
+  plt.close(fig)

@@ -23,7 +23,7 @@ from dl_course.curvature import FlatHessian, chunk_dataset, dataset_loss
 from dl_course.errors import TrainingDivergedError
 from dl_course.engine import grid
 from dl_course.implicit import networks
-from dl_course.plots import plt
+from dl_course.plots import plt, save_figure
 
 
 def validate(config) -> None:
@@ -114,6 +114,4 @@ def plot(summary, workdir: pathlib.Path) -> None:
     ax.set_xlabel('η / B')
     ax.grid(alpha=0.3)
     ax.legend()
-  fig.tight_layout()
-  fig.savefig(workdir / 'batch_size_lr.png', dpi=110)
-  plt.close(fig)
+  save_figure(fig, workdir / 'batch_size_lr.png')

@@ -23,7 +23,7 @@ from dl_course.errors import ConfigError, TrainingDivergedError
 from dl_course.engine import grid
 from dl_course.implicit import networks
 from dl_course.models import MLP
-from dl_course.plots import plt
+from dl_course.plots import plt, save_figure
 
 INTERPOLATION_ERROR = 0.01  # train error at or below this counts as fitted
 
@@ -172,6 +172,4 @@ def plot(summary, workdir: pathlib.Path) -> None:
   for ax in axes:
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-  fig.tight_layout()
-  fig.savefig(workdir / 'double_descent.png', dpi=110)
-  plt.close(fig)
+  save_figure(fig, workdir / 'double_descent.png')

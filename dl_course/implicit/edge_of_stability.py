@@ -23,7 +23,7 @@ from dl_course.config import check_number_list, check_range
 from dl_course.curvature import FlatHessian, chunk_dataset, dataset_loss
 from dl_course.errors import ConfigError, TrainingDivergedError
 from dl_course.implicit import networks
-from dl_course.plots import plt
+from dl_course.plots import plt, save_figure
 
 EOS_ENTRY = 0.9  # sharpness / (2/η) that marks the start of the EoS phase
 
@@ -152,6 +152,4 @@ def plot(summary, workdir: pathlib.Path) -> None:
     ax.grid(alpha=0.3)
     ax.legend()
   fig.suptitle(f'Edge of stability: {summary["model"]}, full-batch GD')
-  fig.tight_layout()
-  fig.savefig(workdir / 'edge_of_stability.png', dpi=110)
-  plt.close(fig)
+  save_figure(fig, workdir / 'edge_of_stability.png')

@@ -25,7 +25,7 @@ from dl_course.claims import Claim, at_most, between
 from dl_course.config import check_number_list, check_range
 from dl_course.curvature import hvp
 from dl_course.models import MLP
-from dl_course.plots import plt
+from dl_course.plots import plt, save_figure
 
 
 def validate(config) -> None:
@@ -159,6 +159,4 @@ def plot(summary, workdir: pathlib.Path) -> None:
   axes[2].legend()
   for ax in axes:
     ax.grid(alpha=0.3)
-  fig.tight_layout()
-  fig.savefig(workdir / 'gradient_regularisation.png', dpi=110)
-  plt.close(fig)
+  save_figure(fig, workdir / 'gradient_regularisation.png')

@@ -23,7 +23,7 @@ from scipy import optimize
 from dl_course.claims import Claim, at_least, between
 from dl_course.config import check_range
 from dl_course.implicit.linear import log_spaced_steps, run_optimizer
-from dl_course.plots import plt
+from dl_course.plots import plt, save_figure
 
 METHODS = ('gd', 'normalised_gd', 'adam')
 
@@ -146,6 +146,4 @@ def plot(summary, workdir: pathlib.Path) -> None:
     ax.set_xlabel('step')
     ax.grid(alpha=0.3)
     ax.legend()
-  fig.tight_layout()
-  fig.savefig(workdir / 'max_margin.png', dpi=110)
-  plt.close(fig)
+  save_figure(fig, workdir / 'max_margin.png')

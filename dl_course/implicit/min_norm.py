@@ -23,7 +23,7 @@ from dl_course.claims import Claim, at_least, at_most
 from dl_course.config import check_range
 from dl_course.errors import ConfigError
 from dl_course.implicit.linear import log_spaced_steps, run_optimizer
-from dl_course.plots import plt
+from dl_course.plots import plt, save_figure
 
 
 def validate(config) -> None:
@@ -75,31 +75,33 @@ def gd_schedule(x: np.ndarray, tolerance: float) -> tuple[float, int]:
   return x.shape[0] / singular[0] ** 2, steps
 
 
-def solve(x, y, w0, tx, num_steps):
-  """Runs `tx` on the mean squared error; tracks ||W - X⁺Y|| and the residual."""
+def solve(x, y, w0, tx, num_steps, min_norm_solution=None):
+  """Runs `tx` on the mean squared error; tracks ||W - X⁺Y|| and the residual.
+  `min_norm_solution` (X⁺Y) is computed when not given."""
   n = x.shape[0]
+  if min_norm_solution is None:
+    min_norm_solution = np.linalg.pinv(x) @ y
   with jax.enable_x64(True):
     xj, yj = jnp.asarray(x), jnp.asarray(y)
-    pinv = jnp.asarray(np.linalg.pinv(x) @ y)
+    pinv = jnp.asarray(min_norm_solution)
     loss = lambda w: 0.5 * jnp.sum((xj @ w - yj) ** 2) / n
     track = lambda w: jnp.stack([jnp.linalg.norm(w - pinv), jnp.linalg.norm(xj @ w - yj)])
     return run_optimizer(loss, w0, tx, num_steps, track)
 
 
 def problem_results(name, x, y, config, log) -> dict:
-  pinv = np.linalg.pinv(x) @ y
+  x_pinv = np.linalg.pinv(x)
+  pinv = x_pinv @ y
   learning_rate, steps = gd_schedule(x, config.gd_tolerance)
   gd = optax.sgd(learning_rate)
   rng = np.random.default_rng([config.seed, 3])
   w0 = rng.standard_normal(pinv.shape) * np.linalg.norm(pinv) / np.sqrt(pinv.size)
-  nearest = w0 + np.linalg.pinv(x) @ (y - x @ w0)
+  nearest = w0 + x_pinv @ (y - x @ w0)
+  adam = optax.adam(optax.cosine_decay_schedule(config.adam_learning_rate, config.adam_steps))
   runs = {
-      'gd_from_zero': solve(x, y, np.zeros_like(pinv), gd, steps),
-      'gd_from_w0': solve(x, y, w0, gd, steps),
-      'adam_from_zero': solve(x, y, np.zeros_like(pinv),
-                              optax.adam(optax.cosine_decay_schedule(
-                                  config.adam_learning_rate, config.adam_steps)),
-                              config.adam_steps),
+      'gd_from_zero': solve(x, y, np.zeros_like(pinv), gd, steps, pinv),
+      'gd_from_w0': solve(x, y, w0, gd, steps, pinv),
+      'adam_from_zero': solve(x, y, np.zeros_like(pinv), adam, config.adam_steps, pinv),
   }
   rel = lambda w, target: float(np.linalg.norm(w - target) / np.linalg.norm(target))
   curves = {}
@@ -156,6 +158,4 @@ def plot(summary, workdir: pathlib.Path) -> None:
     ax.set_ylabel('||W - X+Y|| / ||X+Y||')
     ax.grid(alpha=0.3)
     ax.legend()
-  fig.tight_layout()
-  fig.savefig(workdir / 'min_norm.png', dpi=110)
-  plt.close(fig)
+  save_figure(fig, workdir / 'min_norm.png')

@@ -21,8 +21,9 @@ from dl_course.claims import Claim, at_most
 from dl_course.config import check_number_list, check_range
 from dl_course.errors import ConfigError, TrainingDivergedError
 from dl_course.engine import grid
+from dl_course.engine.records import read_metrics
 from dl_course.implicit import networks
-from dl_course.plots import plt
+from dl_course.plots import plt, save_figure
 
 
 def validate(config) -> None:
@@ -111,7 +112,6 @@ def claims(config, summary) -> list[Claim]:
 
 
 def plot(summary, workdir: pathlib.Path) -> None:
-  from dl_course.engine.records import read_metrics
   records = read_metrics(workdir)
   fig, axes = plt.subplots(1, 3, figsize=(14, 4))
   for p in summary['fractions']:
@@ -130,6 +130,4 @@ def plot(summary, workdir: pathlib.Path) -> None:
   for ax in axes:
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-  fig.tight_layout()
-  fig.savefig(workdir / 'random_labels.png', dpi=110)
-  plt.close(fig)
+  save_figure(fig, workdir / 'random_labels.png')

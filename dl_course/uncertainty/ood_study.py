@@ -22,7 +22,7 @@ from dl_course import data
 from dl_course.claims import Claim
 from dl_course.config import check_number_list, check_range
 from dl_course.models import MLP
-from dl_course.plots import plt
+from dl_course.plots import plt, save_figure
 from dl_course.uncertainty import ensembles, metrics
 from dl_course.uncertainty.mc_dropout import mc_dropout_probs
 
@@ -120,6 +120,4 @@ def plot(summary, workdir: pathlib.Path) -> None:
     ax.set_title(f'{method}: entropy (AUROC {r["ood"]["entropy"]["auroc"]:.3f})')
     ax.set_xlabel('predictive entropy (nats)')
     ax.legend(fontsize=8)
-  fig.tight_layout()
-  fig.savefig(workdir / 'ood_entropy.png', dpi=110)
-  plt.close(fig)
+  save_figure(fig, workdir / 'ood_entropy.png')

@@ -9,7 +9,7 @@ import numpy as np
 from dl_course.claims import Claim, at_least, at_most
 from dl_course.config import check_number_list, check_range
 from dl_course.errors import ConfigError
-from dl_course.plots import plt
+from dl_course.plots import plt, save_figure
 from dl_course.uncertainty import uci
 
 # Boston housing, 20 splits: (RMSE, test log-likelihood), mean ± standard error.
@@ -123,6 +123,4 @@ def plot(summary, workdir: pathlib.Path) -> None:
       ax.set_xlim(-0.5, 2.2)
       ax.set_title(f'{name}: test {"RMSE" if metric == "rmse" else "log-likelihood"} per split')
       ax.grid(alpha=0.3)
-  fig.tight_layout()
-  fig.savefig(workdir / 'uci_regression.png', dpi=110)
-  plt.close(fig)
+  save_figure(fig, workdir / 'uci_regression.png')
