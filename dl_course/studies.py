@@ -25,9 +25,10 @@ from dl_course.errors import ConfigError
 
 IMPLICIT_STUDIES = ('min_norm', 'max_margin', 'edge_of_stability', 'batch_size_lr',
                     'random_labels', 'double_descent', 'gradient_regularisation')
-UNCERTAINTY_STUDIES = ('uci_regression', 'ood_held_out_classes')
+UNCERTAINTY_STUDIES = ('uci_regression', 'dataset_shift', 'ood_held_out_classes')
 MODULES = {**{name: f'dl_course.implicit.{name}' for name in IMPLICIT_STUDIES},
            'uci_regression': 'dl_course.uncertainty.uci_study',
+           'dataset_shift': 'dl_course.uncertainty.shift_study',
            'ood_held_out_classes': 'dl_course.uncertainty.ood_study'}
 
 

@@ -23,6 +23,7 @@ STUDIES = {
     'mnist1d': 'launch.mnist1d_table',
     'implicit_regularisation': 'launch.implicit_regularisation',
     'uncertainty': 'launch.uncertainty',
+    'rl': 'launch.rl',
 }
 
 _FULL = flags.DEFINE_bool('full', False, 'Run at the published scale instead of the quick variant.')

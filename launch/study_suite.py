@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import importlib
 import pathlib
+import tempfile
 import time
 
-from absl import app
+from absl import app, flags, logging
 
-from dl_course.claims import Claim
+from dl_course.claims import Claim, format_table
 from dl_course.studies import run_study
 
 
@@ -50,3 +51,27 @@ def summary_markdown(title: str, claims: list[Claim], seconds: dict,
     figures = ', '.join(sorted(p.name for p in (workdir / study).glob('*.png')))
     lines.append(f'| {study} | {secs:.0f} | {figures} |')
   return '\n'.join(lines) + '\n'
+
+
+def define_suite_flags() -> None:
+  """--full and --workdir. A suite script calls this under __main__, not at
+  import, because launch.reproduce imports every suite module."""
+  flags.DEFINE_bool('full', False, 'Published scale instead of the quick variants.')
+  flags.DEFINE_string('workdir', None, 'Where the runs go (default: a temp dir).')
+
+
+def suite_workdir(prefix: str) -> pathlib.Path:
+  logging.set_verbosity(logging.ERROR)
+  return pathlib.Path(flags.FLAGS.workdir or tempfile.mkdtemp(prefix=prefix))
+
+
+def finish_suite(name: str, workdir: pathlib.Path, claims: list[Claim], seconds: dict,
+                 tables: str = '') -> None:
+  """Writes <workdir>/summary.md and prints the tables, then the claims."""
+  title = f'{name}: {"full" if flags.FLAGS.full else "quick"} variants'
+  (workdir / 'summary.md').write_text(summary_markdown(title, claims, seconds, workdir))
+  if tables:
+    print(tables)
+  print(format_table(claims))
+  print('seconds per run: ' + ', '.join(f'{s} {t:.0f}' for s, t in seconds.items()))
+  print(f'summary, records and figures in {workdir}')

@@ -3,23 +3,25 @@
   python -m launch.uncertainty            # quick variants
   python -m launch.uncertainty --full     # published scale
 
-Prints the UCI table (ours beside MC dropout 2016 / 2018, deep ensembles, PBP)
-and the claims; writes <workdir>/<study>/ and <workdir>/summary.md.
+Prints the UCI table (ours beside MC dropout 2016 / 2018, deep ensembles, PBP),
+the dataset-shift tables (rotated MNIST-5k, noisy MNIST-1D), the OOD table and
+the claims; writes <workdir>/<study>/ and <workdir>/summary.md.
 `python -m launch.reproduce uncertainty` runs the same claims.
 """
 from __future__ import annotations
 
 import pathlib
-import tempfile
 
-from absl import app, flags, logging
+from absl import app, flags
 
-from dl_course.claims import Claim, format_table
+from dl_course.claims import Claim
 from dl_course.studies import load_summary
-from dl_course.uncertainty import uci_study
-from launch.study_suite import run_suite, summary_markdown
+from dl_course.uncertainty import ood_study, shift_study, uci_study
+from launch.study_suite import define_suite_flags, finish_suite, run_suite, suite_workdir
 
-CONFIGS = {'uci_regression': 'uncertainty_uci', 'ood_held_out_classes': 'uncertainty_ood'}
+CONFIGS = {'uci_regression': 'uncertainty_uci', 'dataset_shift': 'uncertainty_shift',
+           'dataset_shift_mnist1d': 'uncertainty_shift_mnist1d',
+           'ood_held_out_classes': 'uncertainty_ood'}
 
 
 def claims(full: bool, workdir: pathlib.Path) -> list[Claim]:
@@ -28,19 +30,17 @@ def claims(full: bool, workdir: pathlib.Path) -> list[Claim]:
 
 def main(argv):
   del argv
-  logging.set_verbosity(logging.ERROR)
-  workdir = pathlib.Path(flags.FLAGS.workdir or tempfile.mkdtemp(prefix='uncertainty_'))
+  workdir = suite_workdir('uncertainty_')
   claims_list, seconds = run_suite(CONFIGS, flags.FLAGS.full, workdir)
-  title = f'Uncertainty: {"full" if flags.FLAGS.full else "quick"} variants'
-  (workdir / 'summary.md').write_text(summary_markdown(title, claims_list, seconds, workdir))
-  print(uci_study.table(load_summary(workdir / 'uci_regression')))
-  print()
-  print(format_table(claims_list))
-  print(f'summary, records and figures in {workdir}')
+  tables = {'UCI regression': (uci_study.table, 'uci_regression'),
+            'Rotated MNIST-5k': (shift_study.table, 'dataset_shift'),
+            'Noisy MNIST-1D': (shift_study.table, 'dataset_shift_mnist1d'),
+            'OOD, held-out classes': (ood_study.table, 'ood_held_out_classes')}
+  finish_suite('Uncertainty', workdir, claims_list, seconds, '\n'.join(
+      f'{title}\n{table(load_summary(workdir / name))}\n'
+      for title, (table, name) in tables.items()))
 
 
 if __name__ == '__main__':
-  # Flags are defined here, not at import, because launch.reproduce imports this module.
-  flags.DEFINE_bool('full', False, 'Published scale instead of the quick variants.')
-  flags.DEFINE_string('workdir', None, 'Where the runs go (default: a temp dir).')
+  define_suite_flags()
   app.run(main)

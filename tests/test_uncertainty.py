@@ -155,3 +155,106 @@ def test_ood_scores_and_report_of_member_predictions():
   assert report['accuracy'] == 1.0
   assert report['nll'] == pytest.approx(-(np.log(0.9) + np.log(0.7)) / 2)
   assert set(report) == {'accuracy', 'nll', 'brier', 'ece', 'ece_equal_mass'}
+
+
+def sgd_step_update(adversarial_epsilon, x, y):
+  """The parameter change of one SGD step (rate 1) of a logistic model."""
+  import optax
+  from dl_course.engine.state import init_train_state
+  from dl_course.engine.steps import classification_loss, make_train_step
+  model = MLP(num_classes=2, hidden_sizes=())
+  tx = optax.sgd(1.0)
+  state = init_train_state(model, tx, x[:1], jax.random.key(0))
+  step = make_train_step(model.apply, tx, classification_loss, adversarial_epsilon)
+  new_state, _ = step(state, {'x': x, 'y': y})
+  return state.params, jax.tree.map(lambda a, b: b - a, state.params, new_state.params)
+
+
+def test_adversarial_training_adds_the_loss_at_the_fast_gradient_sign_input():
+  import optax
+  train = load('moons', 'train')
+  x, y = train.x[:64].astype(np.float32), train.y[:64]
+  params, clean = sgd_step_update(None, x, y)
+  _, doubled = sgd_step_update(0.0, x, y)  # epsilon 0: the same loss twice
+  jax.tree.map(lambda a, b: np.testing.assert_allclose(2 * a, b, rtol=1e-5), clean, doubled)
+
+  epsilon = np.array([0.05, 0.2], np.float32)  # per input feature
+  model = MLP(num_classes=2, hidden_sizes=())
+
+  def loss(p, inputs):
+    logits = model.apply({'params': p}, inputs)
+    return optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
+  perturbed = x + epsilon * np.sign(jax.grad(loss, argnums=1)(params, x))
+  assert loss(params, perturbed) > loss(params, x)  # the sign step raises the loss
+  by_hand = jax.tree.map(lambda a, b: -(a + b), jax.grad(loss)(params, x),
+                         jax.grad(loss)(params, perturbed))
+  _, adversarial = sgd_step_update(epsilon, x, y)
+  jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7),
+               by_hand, adversarial)
+
+
+def test_rotation_shift_turns_images_and_noise_shift_is_seeded():
+  from dl_course.errors import ConfigError
+  from dl_course.uncertainty.shift_study import shift_inputs
+  images = np.random.default_rng(0).random((3, 6, 6, 1)).astype(np.float32)
+  assert shift_inputs(images, 'rotation', 0, 0) is images
+  np.testing.assert_allclose(shift_inputs(images, 'rotation', 90, 0),
+                             np.rot90(images, 1, axes=(1, 2)), atol=1e-5)
+  np.testing.assert_allclose(shift_inputs(images, 'rotation', 180, 0),
+                             images[:, ::-1, ::-1], atol=1e-5)
+  signals = np.random.default_rng(1).standard_normal((500, 40)).astype(np.float32)
+  noisy = shift_inputs(signals, 'noise', 0.5, 3)
+  np.testing.assert_array_equal(noisy, shift_inputs(signals, 'noise', 0.5, 3))
+  assert not np.array_equal(noisy, shift_inputs(signals, 'noise', 0.5, 4))
+  assert np.std(noisy - signals) == pytest.approx(0.5 * signals.std(), rel=0.02)
+  with pytest.raises(ConfigError, match='rotation needs'):
+    shift_inputs(signals, 'rotation', 30, 0)
+
+
+def test_validation_split_is_disjoint_and_classifiers_predict_every_method():
+  from dl_course.uncertainty import classifiers
+  from dl_course.uncertainty.shift_study import split_validation
+  from experiments.configs.uncertainty_shift import get_config
+  train = load('moons', 'train')
+  (x, y), (x_val, y_val) = split_validation(train.x, train.y, 100, seed=0)
+  assert len(x_val) == 100 and len(x) + 100 == len(train.x)
+  assert len(np.unique(np.concatenate([x, x_val]), axis=0)) == len(train.x)
+  config = get_config('quick')
+  config.update(hidden_sizes=(16,), num_steps=50, ensemble_size=3, mc_samples=4)
+  trained = classifiers.train_classifiers(config, x, y, 2, (x_val, y_val))
+  predictions = trained.predict(x_val)
+  assert list(predictions) == list(classifiers.METHODS)
+  assert {k: v.shape for k, v in predictions.items()} == {
+      'softmax': (1, 100, 2), 'temperature': (1, 100, 2), 'mc_dropout': (4, 100, 2),
+      'ensemble': (3, 100, 2)}
+  np.testing.assert_allclose(predictions['softmax'][0], predictions['ensemble'][0])
+  assert trained.temperature > 0
+  untempered = classifiers.train_classifiers(config, x, y, 2).predict(x_val)
+  assert 'temperature' not in untempered
+
+
+@pytest.mark.parametrize('override,expected', [
+    ('--config.shift=blur', "config.shift='blur' is not allowed: one of noise, rotation"),
+    ('--config.intensities=(30,60)', 'config.intensities=(30, 60) is not allowed: a list '
+                                     'starting at 0'),
+    ('--config.validation_size=4000', 'config.validation_size=4000 is not allowed: fewer than'),
+    ('--config.dataset=mnist1d', "config.shift='rotation' is not allowed: noise for inputs"),
+], ids=['unknown shift', 'no clean intensity', 'validation too big', 'rotating 1-D data'])
+def test_shift_bad_input_is_one_line(tmp_path, override, expected):
+  done = run([sys.executable, '-m', 'experiments.uncertainty',
+              '--config=experiments/configs/uncertainty_shift.py:quick', f'--workdir={tmp_path}',
+              override])
+  assert_one_line_error(done, expected)
+
+
+@pytest.mark.parametrize('override,expected', [
+    ('--config.far_ood_dataset=digits', "config.far_ood_dataset='digits' is not allowed: a "
+                                        'dataset of inputs shaped (28, 28, 1)'),
+    ('--config.far_ood_dataset=tfds:fashion_mnist', 'dataset tfds:fashion_mnist not found'),
+], ids=['wrong shape', 'tfds data not prepared'])
+def test_far_ood_dataset_errors_are_one_line_and_come_before_training(tmp_path, override,
+                                                                      expected):
+  done = run([sys.executable, '-m', 'experiments.uncertainty',
+              '--config=experiments/configs/uncertainty_ood.py:quick', f'--workdir={tmp_path}',
+              f'--config.data_dir={tmp_path}', override], timeout=60)
+  assert_one_line_error(done, expected)

@@ -50,9 +50,9 @@ def shard_runs(tree):
   return jax.device_put(tree, sharding)
 
 
-def make_grid_chunk(model, tx, loss_fn=classification_loss):
+def make_grid_chunk(model, tx, loss_fn=classification_loss, adversarial_epsilon=None):
   """(states [R], x [K, B, ...], y [R, K, B]) -> (states, metrics {name: [K, R]})."""
-  step = jax.vmap(make_train_step(model.apply, tx, loss_fn),
+  step = jax.vmap(make_train_step(model.apply, tx, loss_fn, adversarial_epsilon),
                   in_axes=(0, {'x': None, 'y': 0}))
 
   @jax.jit

@@ -25,17 +25,32 @@ def classification_per_example(logits_BC, batch):
   return {'loss': losses_B, 'accuracy': (jnp.argmax(logits_BC, -1) == batch['y']).astype(jnp.float32)}
 
 
-def make_train_step(apply_fn, tx: optax.GradientTransformation, loss_fn: Callable):
-  """One SGD-family update; logs grad and param norms (the NaN guard reads them)."""
+def make_train_step(apply_fn, tx: optax.GradientTransformation, loss_fn: Callable,
+                    adversarial_epsilon=None):
+  """One SGD-family update; logs grad and param norms (the NaN guard reads them).
+
+  With `adversarial_epsilon` (a scalar or an array shaped like one input) the
+  objective adds the loss at the fast-gradient-sign input x + epsilon * sign(d
+  loss / d x) (Goodfellow et al. 2015), as Lakshminarayanan et al. 2017 train
+  ensemble members; the perturbation is a constant for the parameter gradient.
+  """
 
   def train_step(state: TrainState, batch):
     step_key = jax.random.fold_in(state.key, state.step)
 
-    def objective(params):
-      outputs, model_state = apply_model(apply_fn, params, state.model_state, batch['x'],
+    def loss_at(params, x):
+      outputs, model_state = apply_model(apply_fn, params, state.model_state, x,
                                          train=True, key=step_key)
       loss, metrics = loss_fn(outputs, batch)
       return loss, (metrics, model_state)
+
+    def objective(params):
+      loss, aux = loss_at(params, batch['x'])
+      if adversarial_epsilon is not None:
+        input_grad = jax.grad(lambda x: loss_at(params, x)[0])(batch['x'])
+        perturbed = jax.lax.stop_gradient(batch['x'] + adversarial_epsilon * jnp.sign(input_grad))
+        loss = loss + loss_at(params, perturbed)[0]
+      return loss, aux
 
     grads, (metrics, model_state) = jax.grad(objective, has_aux=True)(state.params)
     updates, opt_state = tx.update(grads, state.opt_state, state.params)

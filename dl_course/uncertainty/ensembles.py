@@ -18,12 +18,18 @@ from dl_course.errors import TrainingDivergedError
 
 def train_members(model, x, y, keys_M, *, learning_rate: float, num_steps: int,
                   batch_size: int, seed: int, steps_per_dispatch: int = 100,
-                  loss_fn=classification_loss):
-  """Trains one member per key with Adam; returns the stacked TrainState [M]."""
+                  loss_fn=classification_loss, adversarial_fraction: float = 0.0):
+  """Trains one member per key with Adam; returns the stacked TrainState [M].
+
+  adversarial_fraction > 0 adds fast-gradient-sign training with epsilon that
+  fraction of each input feature's range over the training set (the paper: 1 %).
+  """
   tx = grid.adam_with_rate()
   members = len(keys_M)
   states = grid.init_grid(model, tx, x[:1], keys_M, [learning_rate] * members)
-  chunk = grid.make_grid_chunk(model, tx, loss_fn)
+  epsilon = (np.float32(adversarial_fraction) * (x.max(0) - x.min(0)).astype(np.float32)
+             if adversarial_fraction > 0 else None)
+  chunk = grid.make_grid_chunk(model, tx, loss_fn, epsilon)
   labels_MN = np.tile(y, (members,) + (1,) * y.ndim)
   for start in range(0, num_steps, steps_per_dispatch):
     length = min(steps_per_dispatch, num_steps - start)
@@ -34,9 +40,14 @@ def train_members(model, x, y, keys_M, *, learning_rate: float, num_steps: int,
   return states
 
 
+def member_logits(model, params_M, x) -> jax.Array:
+  """Logits of every member: [M, N, C]."""
+  return jax.vmap(lambda p: model.apply({'params': p}, x))(params_M)
+
+
 def member_probs(model, params_M, x) -> jax.Array:
   """Softmax outputs of every member: [M, N, C]."""
-  return jax.vmap(lambda p: jax.nn.softmax(model.apply({'params': p}, x), -1))(params_M)
+  return jax.nn.softmax(member_logits(model, params_M, x), -1)
 
 
 def mixture_moments(means_MN, variances_MN) -> tuple[np.ndarray, np.ndarray]:
@@ -51,4 +62,4 @@ def member_keys(seed: int, members: int) -> jax.Array:
   return jax.random.split(jax.random.key(seed), members)
 
 
-__all__ = ['member_keys', 'member_probs', 'mixture_moments', 'train_members']
+__all__ = ['member_keys', 'member_logits', 'member_probs', 'mixture_moments', 'train_members']

@@ -15,27 +15,21 @@ from __future__ import annotations
 
 import pathlib
 
-import jax
 import numpy as np
 
 from dl_course import data
 from dl_course.claims import Claim
-from dl_course.config import check_number_list, check_range
-from dl_course.models import MLP
+from dl_course.config import check_number_list
+from dl_course.errors import ConfigError
 from dl_course.plots import plt, save_figure
-from dl_course.uncertainty import ensembles, metrics
-from dl_course.uncertainty.mc_dropout import mc_dropout_probs
+from dl_course.uncertainty import classifiers, metrics
 
 METHODS = ('softmax', 'mc_dropout', 'ensemble')
 
 
 def validate(config) -> None:
-  for key in ('num_steps', 'batch_size', 'mc_samples', 'ensemble_size'):
-    check_range(config, key, 1, integer=True)
-  check_range(config, 'learning_rate', 0, low_open=True)
-  check_range(config, 'dropout_rate', 0, 1, low_open=True)
+  classifiers.validate(config)
   check_number_list(config, 'in_classes', 0, 9, integer=True)
-  check_number_list(config, 'hidden_sizes', 1, integer=True)
 
 
 def split_by_class(x, y, in_classes):
@@ -50,27 +44,10 @@ def run(config, log) -> dict:
   test = data.load(config.dataset, 'test', config.data_dir)
   x, y, _ = split_by_class(train.x, train.y, config.in_classes)
   x_in, y_in, x_out = split_by_class(test.x, test.y, config.in_classes)
-  classes, hidden = len(config.in_classes), tuple(config.hidden_sizes)
-  common = dict(learning_rate=config.learning_rate, num_steps=config.num_steps,
-                batch_size=config.batch_size, seed=config.seed)
-  plain = MLP(num_classes=classes, hidden_sizes=hidden)
-  members = ensembles.train_members(plain, x, y, ensembles.member_keys(config.seed,
-                                                                       config.ensemble_size),
-                                    **common)
-  dropout_model = MLP(num_classes=classes, hidden_sizes=hidden, dropout_rate=config.dropout_rate)
-  dropout_state = ensembles.train_members(dropout_model, x, y,
-                                          ensembles.member_keys(config.seed + 1, 1), **common)
-  dropout_params = jax.tree.map(lambda a: a[0], dropout_state.params)
-  key = jax.random.key(config.seed + 2)
-
-  def predictions(inputs):
-    ensemble = np.asarray(ensembles.member_probs(plain, members.params, inputs), np.float64)
-    return {'softmax': ensemble[:1], 'ensemble': ensemble,
-            'mc_dropout': np.asarray(mc_dropout_probs(dropout_model.apply, dropout_params,
-                                                      inputs, key, config.mc_samples),
-                                     np.float64)}
-
-  inside, outside = predictions(x_in), predictions(x_out)
+  far = load_far_ood(config, x_in.shape[1:])  # before training: a bad name fails at once
+  trained = classifiers.train_classifiers(config, x, y, len(config.in_classes))
+  inside, outside = trained.predict(x_in), trained.predict(x_out)
+  far_outside = trained.predict(far) if far is not None else None
   summary = {'num_train': len(x), 'num_test_in': len(x_in), 'num_test_out': len(x_out)}
   for method in METHODS:
     report = metrics.classification_report(inside[method], y_in)
@@ -78,12 +55,29 @@ def run(config, log) -> dict:
     detection = {score: metrics.ood_detection(scores_in[score], scores_out[score])
                  for score in scores_in if not (score == 'mutual_information'
                                                 and method == 'softmax')}
+    if far_outside is not None:
+      scores_far = metrics.ood_scores(far_outside[method])
+      report['far_ood'] = {score: metrics.ood_detection(scores_in[score], scores_far[score])
+                           for score in detection}
     summary[method] = {**report, 'ood': detection,
                        'entropy_in': scores_in['entropy'].tolist(),
                        'entropy_out': scores_out['entropy'].tolist()}
     log({'step': config.num_steps, 'method': method, **report,
          **{f'ood/{s}/{k}': v for s, d in detection.items() for k, v in d.items()}})
   return summary
+
+
+def load_far_ood(config, shape):
+  """The test split of `far_ood_dataset` (e.g. tfds:fashion_mnist with a
+  prepared data_dir), or None when the key is empty."""
+  if not config.far_ood_dataset:
+    return None
+  far = data.load(config.far_ood_dataset, 'test', config.data_dir).x
+  if far.shape[1:] != shape:
+    raise ConfigError('far_ood_dataset', config.far_ood_dataset,
+                      f'a dataset of inputs shaped {shape} like {config.dataset} '
+                      f'(it has {far.shape[1:]})')
+  return far
 
 
 def best_auroc(result) -> float:
@@ -121,3 +115,21 @@ def plot(summary, workdir: pathlib.Path) -> None:
     ax.set_xlabel('predictive entropy (nats)')
     ax.legend(fontsize=8)
   save_figure(fig, workdir / 'ood_entropy.png')
+
+
+def table(summary) -> str:
+  """AUROC / AUPR per method and score (held-out classes, then the far OOD set if any)."""
+  sets = ['ood'] + (['far_ood'] if 'far_ood' in summary['softmax'] else [])
+  head = ['method', 'acc', 'NLL', 'ECE'] + [f'{name} {score} AUROC / AUPR' for name in sets
+                                           for score in ('max_prob', 'entropy',
+                                                         'mutual_information')]
+  lines = [' | '.join(head), ' | '.join('---' for _ in head)]
+  for method in METHODS:
+    r = summary[method]
+    cells = [method, f'{r["accuracy"] * 100:.1f} %', f'{r["nll"]:.3f}', f'{r["ece"]:.3f}']
+    for name in sets:
+      for score in ('max_prob', 'entropy', 'mutual_information'):
+        d = r[name].get(score)
+        cells.append(f'{d["auroc"]:.3f} / {d["aupr"]:.3f}' if d else '-')
+    lines.append(' | '.join(cells))
+  return '\n'.join(lines)

@@ -1,0 +1,1 @@
+"""Reinforcement learning on gymnax: every run a pure function of its key."""

@@ -1,0 +1,92 @@
+"""Running an Algorithm for several seeds at once, in chunks, resumably.
+
+The seed axis S leads every leaf of the runner state; the chunk function is
+`vmap` over seeds of `algorithm.run`, jitted once per chunk length. With
+several devices the seed axis is sharded over the mesh when S divides by the
+device count (the seeds are independent: no communication). After each chunk
+the host logs every update and saves the whole runner state (Orbax), so a run
+stopped after chunk k and restarted continues bit-identically.
+"""
+from __future__ import annotations
+
+import functools
+import pathlib
+from collections.abc import Callable
+
+import jax
+import numpy as np
+
+from dl_course.engine.checkpoint import Checkpointer
+from dl_course.engine.grid import shard_runs
+from dl_course.errors import TrainingDivergedError
+from dl_course.rl.algorithm import Algorithm
+
+
+def seed_keys(seed: int, num_seeds: int) -> jax.Array:
+  """Raw uint32 keys [S, 2], one per seed of the run."""
+  return jax.random.split(jax.random.PRNGKey(seed), num_seeds)
+
+
+def mean_return(metrics) -> np.ndarray:
+  """Mean return of the episodes that ended in each update [S, U] (NaN where none did)."""
+  episodes = np.asarray(metrics['episodes'], np.float64)
+  with np.errstate(invalid='ignore', divide='ignore'):
+    return np.where(episodes > 0, np.asarray(metrics['return_sum'], np.float64) / episodes,
+                    np.nan)
+
+
+def completed_updates(checkpoint_dir: pathlib.Path) -> int:
+  """Updates done by the latest complete checkpoint (0 if none)."""
+  if not pathlib.Path(checkpoint_dir).exists():
+    return 0
+  checkpointer = Checkpointer(checkpoint_dir, keep=2)
+  try:
+    return checkpointer.committed_step() or 0
+  finally:
+    checkpointer.close()
+
+
+def train_seeds(algorithm: Algorithm, keys_S, *, chunk_updates: int,
+                checkpoint_dir: pathlib.Path | None = None,
+                on_chunk: Callable[[int, dict], None] | None = None,
+                max_chunks: int | None = None):
+  """Runs every seed to algorithm.num_updates (or `max_chunks` more chunks).
+
+  on_chunk(first_update, metrics {name: [S, K]}) sees each chunk's metrics after
+  it is checked and before it is saved. Returns (states [S], updates done).
+  """
+  states = shard_runs(jax.jit(jax.vmap(algorithm.init))(keys_S))
+  checkpointer = Checkpointer(checkpoint_dir, keep=2) if checkpoint_dir else None
+  done = 0
+  if checkpointer and checkpointer.latest_step() is not None:
+    done = checkpointer.latest_step()
+    abstract = jax.tree.map(lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype, sharding=a.sharding),
+                            states)
+    states, _ = checkpointer.restore(done, abstract)
+  chunks = 0
+  try:
+    while done < algorithm.num_updates and (max_chunks is None or chunks < max_chunks):
+      length = min(chunk_updates, algorithm.num_updates - done)
+      states, metrics = run_chunk(algorithm, length)(states)
+      metrics = jax.tree.map(np.asarray, metrics)
+      for name, values in metrics.items():
+        if not np.all(np.isfinite(values)):
+          bad = done + 1 + int(np.argwhere(~np.isfinite(values))[0][1])
+          raise TrainingDivergedError(f'{name} is not finite at update {bad}; the last good '
+                                      f'checkpoint is update {done}')
+      if on_chunk:
+        on_chunk(done, metrics)
+      done += length
+      chunks += 1
+      if checkpointer:
+        checkpointer.save(done, states, {'update': done})
+  finally:
+    if checkpointer:
+      checkpointer.close()
+  return states, done
+
+
+@functools.cache
+def run_chunk(algorithm: Algorithm, length: int):
+  """`length` updates of every seed, compiled once per (algorithm, length)."""
+  return jax.jit(jax.vmap(lambda state: algorithm.run(state, length)))

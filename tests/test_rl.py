@@ -1,0 +1,88 @@
+"""RL: advantages by hand, exact resume of a chunked run, seed sharding, errors."""
+import json
+import sys
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from dl_course.rl.advantages import discounted_returns, gae
+from tests.helpers import run
+from tests.test_cli import assert_one_line_error
+
+TINY = ['--config.total_timesteps=2048', '--config.num_envs=4', '--config.num_steps=64',
+        '--config.chunk_updates=2', '--config.num_seeds=4']
+
+
+def test_gae_and_returns_by_hand():
+  # One env, three steps; the episode is truncated after step 1 (done, not
+  # terminated: bootstrap from V(s'_1) = 4) and terminates after step 2.
+  rewards = jnp.array([[1.0], [2.0], [3.0]])
+  values = jnp.array([[0.5], [1.0], [1.5]])
+  next_values = jnp.array([[1.0], [4.0], [9.0]])
+  terminated = jnp.array([[0.0], [0.0], [1.0]])
+  done = jnp.array([[False], [True], [True]])
+  gamma, lam = 0.9, 0.8
+  delta = [1 + 0.9 * 1.0 - 0.5, 2 + 0.9 * 4.0 - 1.0, 3 - 1.5]
+  a2 = delta[2]
+  a1 = delta[1]
+  a0 = delta[0] + gamma * lam * a1
+  advantages, targets = gae(rewards, values, next_values, terminated, done, gamma, lam)
+  np.testing.assert_allclose(advantages[:, 0], [a0, a1, a2], rtol=1e-6)
+  np.testing.assert_allclose(targets[:, 0], np.array([a0, a1, a2]) + [0.5, 1.0, 1.5], rtol=1e-6)
+  returns = discounted_returns(rewards, done, gamma)
+  np.testing.assert_allclose(returns[:, 0], [1 + 0.9 * 2, 2, 3], rtol=1e-6)
+  bootstrapped = discounted_returns(rewards, jnp.zeros_like(done), gamma, jnp.array([10.0]))
+  np.testing.assert_allclose(bootstrapped[:, 0],
+                             [1 + 0.9 * 2 + 0.81 * 3 + 0.729 * 10, 2 + 0.9 * 3 + 0.81 * 10,
+                              3 + 0.9 * 10], rtol=1e-6)
+
+
+def rl_command(workdir, *extra):
+  return [sys.executable, '-m', 'experiments.rl',
+          '--config=experiments/configs/rl_ppo_cartpole.py:quick', f'--workdir={workdir}',
+          *TINY, *extra]
+
+
+def read(workdir):
+  return (workdir / 'metrics.jsonl').read_text(), json.loads((workdir / 'summary.json').read_text())
+
+
+@pytest.fixture(scope='module')
+def uninterrupted(tmp_path_factory):
+  """The reference: TINY on one device, in one go."""
+  workdir = tmp_path_factory.mktemp('whole')
+  done = run(rl_command(workdir))
+  assert done.returncode == 0, done.stderr
+  return workdir
+
+
+def test_a_chunked_run_stopped_and_resumed_is_bit_identical(uninterrupted, tmp_path):
+  first = run(rl_command(tmp_path, '--max_chunks=2'))
+  assert first.returncode == 0 and 'stopped after' in first.stdout, first.stderr
+  assert len((tmp_path / 'metrics.jsonl').read_text().splitlines()) == 4
+  second = run(rl_command(tmp_path))
+  assert second.returncode == 0, second.stderr
+  assert read(uninterrupted) == read(tmp_path)
+  launches = json.loads((tmp_path / 'manifest.json').read_text())['launches']
+  assert [launch['start_step'] for launch in launches] == [0, 4]
+
+
+def test_seeds_sharded_over_four_devices_match_one_device(uninterrupted, tmp_path):
+  assert run(rl_command(tmp_path), devices=4).returncode == 0
+  _, summary_one = read(uninterrupted)
+  _, summary_four = read(tmp_path)
+  np.testing.assert_allclose(summary_four['final_return_per_seed'],
+                             summary_one['final_return_per_seed'], rtol=1e-5)
+  assert len(set(summary_one['final_return_per_seed'])) == 4  # the seeds are different runs
+  assert json.loads((tmp_path / 'manifest.json').read_text())['devices']['count'] == 4
+
+
+@pytest.mark.parametrize('override,expected', [
+    ('--config.env=Breakout-MinAtar', "config.env='Breakout-MinAtar' is not allowed: one of"),
+    ('--config.num_minibatches=3', 'config.num_minibatches=3 is not allowed: a divisor of'),
+    ('--config.algorithm=sac', "config.algorithm='sac' is not allowed: one of ppo"),
+    ('--config.gamma=1.5', 'config.gamma=1.5 is not allowed'),
+], ids=['unknown env', 'minibatches', 'unknown algorithm', 'gamma'])
+def test_bad_input_is_one_line(tmp_path, override, expected):
+  assert_one_line_error(run(rl_command(tmp_path, override), timeout=60), expected)
