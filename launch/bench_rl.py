@@ -7,10 +7,17 @@ and environment steps per second, for one seed and for S seeds vmapped.
 compiled once; S seeds are `vmap(train)` over S keys. Targets on a 2-core CPU:
 one seed in <= 10 s including compilation, S = 8 seeds in less than 8x one.
 Timings are wall clock after `block_until_ready`, each run once after its
-compilation (the run is long, so one sample is stable to a few %).
+compilation (the run is long, so one sample is stable to a few %). Each
+measurement runs in its own process: compilation is then cold for both, and
+jaxlib 0.10's CPU runtime hung in about a third of the processes that ran the
+one-seed and the vmapped executable one after the other (the worker threads
+wedge; see WORKSPACE.md).
 """
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import time
 
 import jax
@@ -21,6 +28,8 @@ from experiments.configs.rl_ppo_cartpole import get_config
 
 _SEEDS = flags.DEFINE_integer('seeds', 8, 'Seeds in the vmapped run.')
 _STEPS = flags.DEFINE_integer('total_timesteps', 500_000, 'Environment steps per seed.')
+_ONLY = flags.DEFINE_integer('only', None, 'Measure this many seeds here and print JSON '
+                             '(the parent process runs one child per row).')
 
 
 def measure(train, keys) -> dict:
@@ -28,30 +37,46 @@ def measure(train, keys) -> dict:
   compiled = jax.jit(train).lower(keys).compile()
   compile_s = time.perf_counter() - start
   start = time.perf_counter()
-  _, metrics = compiled(keys)
-  jax.block_until_ready(metrics)
+  # Wait on every output: dropping the final state while the run is in flight
+  # hung jaxlib 0.10's CPU runtime in about half the runs here.
+  jax.block_until_ready(compiled(keys))
   return {'compile_s': compile_s, 'run_s': time.perf_counter() - start}
 
 
-def main(argv):
-  del argv
+def measure_here(num_seeds: int) -> dict:
   config = get_config()
   config.total_timesteps = _STEPS.value
   algorithm = ppo.make(config)
   train = algorithm.make_train()
-  steps = algorithm.num_updates * algorithm.steps_per_update
-  rows = {'1 seed': measure(train, jax.random.PRNGKey(0)),
-          f'{_SEEDS.value} seeds (vmap)': measure(jax.vmap(train),
-                                                  jax.random.split(jax.random.PRNGKey(0),
-                                                                   _SEEDS.value))}
-  print(f'PPO CartPole-v1, {steps:,} steps per seed, {jax.devices()[0].device_kind} '
-        f'x{jax.device_count()}')
+  if num_seeds == 1:
+    row = measure(train, jax.random.PRNGKey(0))
+  else:
+    row = measure(jax.vmap(train), jax.random.split(jax.random.PRNGKey(0), num_seeds))
+  return {**row, 'steps': algorithm.num_updates * algorithm.steps_per_update,
+          'device': f'{jax.devices()[0].device_kind} x{jax.device_count()}'}
+
+
+def measure_in_child(num_seeds: int) -> dict:
+  done = subprocess.run([sys.executable, '-m', 'launch.bench_rl', f'--only={num_seeds}',
+                         f'--total_timesteps={_STEPS.value}'], capture_output=True, text=True,
+                        check=True, timeout=900)
+  return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main(argv):
+  del argv
+  if _ONLY.value:
+    print(json.dumps(measure_here(_ONLY.value)))
+    return
+  rows = {1: measure_in_child(1), _SEEDS.value: measure_in_child(_SEEDS.value)}
+  one, many = rows.values()
+  print(f'PPO CartPole-v1, {one["steps"]:,} steps per seed, {one["device"]}')
   print(f'{"run":<16} {"compile s":>10} {"run s":>8} {"total s":>8} {"env steps/s":>12}')
-  for (name, row), seeds in zip(rows.items(), (1, _SEEDS.value)):
+  for seeds, row in rows.items():
+    name = '1 seed' if seeds == 1 else f'{seeds} seeds (vmap)'
     total = row['compile_s'] + row['run_s']
     print(f'{name:<16} {row["compile_s"]:>10.2f} {row["run_s"]:>8.2f} {total:>8.2f} '
-          f'{seeds * steps / row["run_s"]:>12,.0f}')
-  one, many = rows.values()
+          f'{seeds * row["steps"] / row["run_s"]:>12,.0f}')
   print(f'run time of {_SEEDS.value} vmapped seeds / one seed: '
         f'{many["run_s"] / one["run_s"]:.2f} (target < {_SEEDS.value})')
 

@@ -81,8 +81,20 @@ def test_seeds_sharded_over_four_devices_match_one_device(uninterrupted, tmp_pat
 @pytest.mark.parametrize('override,expected', [
     ('--config.env=Breakout-MinAtar', "config.env='Breakout-MinAtar' is not allowed: one of"),
     ('--config.num_minibatches=3', 'config.num_minibatches=3 is not allowed: a divisor of'),
-    ('--config.algorithm=sac', "config.algorithm='sac' is not allowed: one of ppo"),
+    ('--config.algorithm=sac', "config.algorithm='sac' is not allowed: one of ppo, reinforce"),
     ('--config.gamma=1.5', 'config.gamma=1.5 is not allowed'),
 ], ids=['unknown env', 'minibatches', 'unknown algorithm', 'gamma'])
 def test_bad_input_is_one_line(tmp_path, override, expected):
   assert_one_line_error(run(rl_command(tmp_path, override), timeout=60), expected)
+
+
+def test_reinforce_reward_to_go_bootstraps_only_where_the_episode_goes_on():
+  from dl_course.rl.reinforce import reward_to_go
+  # One env, four steps: truncated after step 0 (bootstrap V = 5), terminated
+  # after step 2, and a new episode still running when the rollout ends (V = 7).
+  traj = {'reward': jnp.array([[1.0], [1.0], [1.0], [1.0]]),
+          'next_value': jnp.array([[5.0], [0.0], [0.0], [7.0]]),
+          'terminated': jnp.array([[0.0], [0.0], [1.0], [0.0]]),
+          'done': jnp.array([[True], [False], [True], [False]])}
+  returns = reward_to_go(traj, 0.5)
+  np.testing.assert_allclose(returns[:, 0], [1 + 0.5 * 5, 1 + 0.5 * 1, 1, 1 + 0.5 * 7])

@@ -12,24 +12,12 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 import optax
-from flax import struct
-
 from dl_course.config import check_number_list, check_range
 from dl_course.errors import ConfigError
-from dl_course.rl import distributions, envs
+from dl_course.rl import distributions
 from dl_course.rl.advantages import gae
 from dl_course.rl.algorithm import Algorithm
-from dl_course.rl.networks import ActorCritic
-
-
-class PPOState(struct.PyTreeNode):
-  params: dict
-  opt_state: tuple
-  env_state: object
-  obs: jax.Array
-  running_return: jax.Array  # [E], of the episodes in progress
-  key: jax.Array  # raw uint32 key: plain arrays checkpoint anywhere
-  update: jax.Array  # updates done
+from dl_course.rl.on_policy import OnPolicySetup, OnPolicyState, episode_metrics
 
 
 def validate(config) -> None:
@@ -52,9 +40,8 @@ def validate(config) -> None:
 
 
 def make(config) -> Algorithm:
-  env, env_params = envs.make(config.env)
-  discrete, num_actions, action_scale = envs.action_spec(env, env_params)
-  network = ActorCritic(num_actions, discrete, tuple(config.hidden_sizes))
+  setup = OnPolicySetup.from_config(config)
+  network, discrete = setup.network, setup.discrete
   batch = config.num_envs * config.num_steps
   num_updates = config.total_timesteps // batch
   minibatch = batch // config.num_minibatches
@@ -66,32 +53,8 @@ def make(config) -> Algorithm:
   tx = optax.chain(optax.clip_by_global_norm(config.max_grad_norm),
                    optax.adam(learning_rate, eps=1e-5))
 
-  def init(key) -> PPOState:
-    init_key, env_key, run_key = jax.random.split(key, 3)
-    obs, env_state = envs.reset(env, env_params, env_key, config.num_envs)
-    params = network.init(init_key, obs)['params']
-    return PPOState(params, tx.init(params), env_state, obs,
-                    jnp.zeros(config.num_envs), run_key, jnp.zeros((), jnp.int32))
-
-  def env_action(action):
-    return action if discrete else jnp.clip(action, -action_scale, action_scale)
-
-  def rollout_step(carry, t):
-    state, key = carry
-    step_key = jax.random.fold_in(key, t)
-    action_key, env_key = jax.random.split(step_key)
-    policy, value = network.apply({'params': state.params}, state.obs)
-    action = distributions.sample(discrete, policy, action_key)
-    obs, env_state, reward, terminated, done, final_obs = envs.step(
-        env, env_params, env_key, state.env_state, env_action(action))
-    next_value = network.apply({'params': state.params}, final_obs, method=ActorCritic.value)
-    running, ended_return, ended = envs.track_episodes(state.running_return, reward, done)
-    transition = dict(obs=state.obs, action=action,
-                      log_prob=distributions.log_prob(discrete, policy, action), value=value,
-                      next_value=next_value, reward=reward, terminated=terminated.astype(jnp.float32),
-                      done=done, ended_return=ended_return, ended=ended)
-    state = state.replace(env_state=env_state, obs=obs, running_return=running)
-    return (state, key), transition
+  def init(key) -> OnPolicyState:
+    return setup.init(key, tx)
 
   def loss_fn(params, mb):
     policy, value = network.apply({'params': params}, mb['obs'])
@@ -124,11 +87,10 @@ def make(config) -> Algorithm:
     (params, opt_state), info = jax.lax.scan(minibatch_step, carry[:2], shuffled)
     return (params, opt_state, flat), info
 
-  def update(state: PPOState, _):
+  def update(state: OnPolicyState, _):
     key = jax.random.fold_in(state.key, state.update)
     rollout_key, epochs_key = jax.random.split(key)
-    (state, _), traj = jax.lax.scan(rollout_step, (state, rollout_key),
-                                    jnp.arange(config.num_steps))
+    state, traj = setup.rollout(state, rollout_key)
     advantage, target = gae(traj['reward'], traj['value'], traj['next_value'],
                             traj['terminated'], traj['done'], config.gamma, config.gae_lambda)
     flat = {k: traj[k].reshape((batch,) + traj[k].shape[2:])
@@ -139,7 +101,7 @@ def make(config) -> Algorithm:
         jax.random.split(epochs_key, config.update_epochs))
     state = state.replace(params=params, opt_state=opt_state, update=state.update + 1)
     metrics = {k: v.mean() for k, v in info.items()}
-    metrics.update(episodes=traj['ended'].sum(), return_sum=traj['ended_return'].sum())
+    metrics.update(episode_metrics(traj))
     return state, metrics
 
   return Algorithm(init=init, update=update, num_updates=num_updates,

@@ -46,6 +46,15 @@ def completed_updates(checkpoint_dir: pathlib.Path) -> int:
     checkpointer.close()
 
 
+def chunk_length(num_updates: int, requested: int) -> int:
+  """The largest divisor of num_updates up to `requested`, so that every chunk
+  runs the same executable: jaxlib 0.10's CPU runtime was seen to wedge when a
+  process ran two large executables one after the other (WORKSPACE.md). If no
+  divisor comes within a factor 4, `requested` (and a shorter last chunk)."""
+  best = max(d for d in range(1, min(requested, num_updates) + 1) if num_updates % d == 0)
+  return best if 4 * best >= min(requested, num_updates) else requested
+
+
 def train_seeds(algorithm: Algorithm, keys_S, *, chunk_updates: int,
                 checkpoint_dir: pathlib.Path | None = None,
                 on_chunk: Callable[[int, dict], None] | None = None,
@@ -64,6 +73,7 @@ def train_seeds(algorithm: Algorithm, keys_S, *, chunk_updates: int,
                             states)
     states, _ = checkpointer.restore(done, abstract)
   chunks = 0
+  chunk_updates = chunk_length(algorithm.num_updates, chunk_updates)
   try:
     while done < algorithm.num_updates and (max_chunks is None or chunks < max_chunks):
       length = min(chunk_updates, algorithm.num_updates - done)
