@@ -19,7 +19,8 @@ from dl_course.rl.experiment import run_rl
 from launch.study_suite import define_suite_flags, finish_suite, suite_workdir
 
 CONFIGS = {'ppo_cartpole': 'rl_ppo_cartpole', 'ppo_acrobot': 'rl_ppo_acrobot',
-           'reinforce_cartpole': 'rl_reinforce_cartpole'}
+           'reinforce_cartpole': 'rl_reinforce_cartpole', 'dqn_cartpole': 'rl_dqn_cartpole',
+           'es_cartpole': 'rl_es_cartpole'}
 
 
 def run_all(full: bool, workdir: pathlib.Path):

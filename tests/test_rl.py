@@ -81,7 +81,8 @@ def test_seeds_sharded_over_four_devices_match_one_device(uninterrupted, tmp_pat
 @pytest.mark.parametrize('override,expected', [
     ('--config.env=Breakout-MinAtar', "config.env='Breakout-MinAtar' is not allowed: one of"),
     ('--config.num_minibatches=3', 'config.num_minibatches=3 is not allowed: a divisor of'),
-    ('--config.algorithm=sac', "config.algorithm='sac' is not allowed: one of ppo, reinforce"),
+    ('--config.algorithm=sac', "config.algorithm='sac' is not allowed: one of dqn, es, "
+                               "ppo, reinforce"),
     ('--config.gamma=1.5', 'config.gamma=1.5 is not allowed'),
 ], ids=['unknown env', 'minibatches', 'unknown algorithm', 'gamma'])
 def test_bad_input_is_one_line(tmp_path, override, expected):
@@ -98,3 +99,41 @@ def test_reinforce_reward_to_go_bootstraps_only_where_the_episode_goes_on():
           'done': jnp.array([[True], [False], [True], [False]])}
   returns = reward_to_go(traj, 0.5)
   np.testing.assert_allclose(returns[:, 0], [1 + 0.5 * 5, 1 + 0.5 * 1, 1, 1 + 0.5 * 7])
+
+
+def test_dqn_replay_ring_and_target_copies():
+  import jax
+  from dl_course.rl import dqn
+  from experiments.configs.rl_dqn_cartpole import get_config
+  config = get_config('quick')
+  config.update(num_envs=2, buffer_size=6, train_frequency=1, cycles_per_update=5,
+                learning_starts=0, target_update_interval=4, total_timesteps=20,
+                hidden_sizes=(8,))
+  algorithm = dqn.make(config)
+  state = algorithm.init(jax.random.PRNGKey(0))
+  state, _ = jax.jit(algorithm.update)(state, None)  # 5 cycles x 1 step x 2 envs
+  assert int(state.steps) == 10 and int(state.buffer_size) == 6
+  assert int(state.buffer_next) == 10 % 6
+  assert set(np.asarray(state.buffer['action']).tolist()) <= {0, 1}
+  # Steps 2, 4, 6, 8, 10 end the cycles; the copy happened at 4 and 8, not at 10:
+  # the online network moved on by two more gradient steps.
+  online, target = state.params['Dense_0']['kernel'], state.target_params['Dense_0']['kernel']
+  assert not np.allclose(online, target)
+  state, _ = jax.jit(algorithm.update)(state, None)  # steps 12 (copy), 14, 16 (copy), 18, 20 (copy)
+  np.testing.assert_array_equal(state.params['Dense_0']['kernel'],
+                                state.target_params['Dense_0']['kernel'])
+
+
+def test_dqn_on_a_continuous_action_env_is_a_one_line_error(tmp_path):
+  done = run([sys.executable, '-m', 'experiments.rl',
+              '--config=experiments/configs/rl_dqn_cartpole.py:quick', f'--workdir={tmp_path}',
+              '--config.env=Pendulum-v1'], timeout=60)
+  assert_one_line_error(done, "config.env='Pendulum-v1' is not allowed: an environment with "
+                              "discrete actions")
+
+
+def test_es_fitness_shaping_is_centred_ranks():
+  from dl_course.rl.evolution import centred_ranks
+  shaped = centred_ranks(jnp.array([10.0, -3.0, 250.0, 7.0]))
+  np.testing.assert_allclose(shaped, [1 / 6, -0.5, 0.5, -1 / 6], rtol=1e-6)
+  assert float(shaped.sum()) == pytest.approx(0.0, abs=1e-6)

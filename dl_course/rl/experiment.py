@@ -17,9 +17,9 @@ from dl_course.engine.records import MetricWriter, is_writer, read_metrics, writ
     write_manifest
 from dl_course.plots import plt, save_figure
 from dl_course.rl import envs, runner
-from dl_course.rl import ppo, reinforce
+from dl_course.rl import dqn, evolution, ppo, reinforce
 
-ALGORITHMS = {'ppo': ppo, 'reinforce': reinforce}
+ALGORITHMS = {'dqn': dqn, 'es': evolution, 'ppo': ppo, 'reinforce': reinforce}
 
 
 def validate(config) -> None:
