@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import importlib
 import pathlib
+import subprocess
+import sys
 import time
 
 from absl import app, flags
 
 from dl_course.claims import Claim
-from dl_course.rl.experiment import run_rl
+from dl_course.rl.experiment import claims as experiment_claims
+from dl_course.studies import load_summary
 from launch.study_suite import define_suite_flags, finish_suite, suite_workdir
 
 CONFIGS = {'ppo_cartpole': 'rl_ppo_cartpole', 'ppo_acrobot': 'rl_ppo_acrobot',
@@ -24,6 +27,8 @@ CONFIGS = {'ppo_cartpole': 'rl_ppo_cartpole', 'ppo_acrobot': 'rl_ppo_acrobot',
 
 
 def run_all(full: bool, workdir: pathlib.Path):
+  """Each run in its own process: jaxlib 0.10's CPU runtime was seen to hang in
+  a process that ran several large executables one after another (WORKSPACE.md)."""
   claims, summaries, seconds = [], {}, {}
   for name, config_module in CONFIGS.items():
     module = importlib.import_module(f'experiments.configs.{config_module}')
@@ -31,9 +36,14 @@ def run_all(full: bool, workdir: pathlib.Path):
     start = time.perf_counter()
     out = workdir / name
     out.mkdir(parents=True, exist_ok=True)
-    summaries[name], run_claims = run_rl(config, out)
+    config_arg = f'experiments/configs/{config_module}.py' + ('' if full else ':quick')
+    done = subprocess.run([sys.executable, '-m', 'experiments.rl', f'--config={config_arg}',
+                           f'--workdir={out}'], capture_output=True, text=True)
+    if done.returncode != 0:
+      raise RuntimeError(f'{name} failed: {done.stderr.strip().splitlines()[-1:]}')
+    summaries[name] = load_summary(out)
     seconds[name] = time.perf_counter() - start
-    claims += run_claims
+    claims += experiment_claims(config, summaries[name])
   return claims, summaries, seconds
 
 
