@@ -1,4 +1,4 @@
-"""Runs one study (implicit regularisation, uncertainty) into a workdir.
+"""Runs one study (implicit regularisation, uncertainty, fundamentals, generative) into a workdir.
 
 A study module provides
   validate(config)                      -> raises ConfigError on a bad key
@@ -26,10 +26,15 @@ from dl_course.errors import ConfigError
 IMPLICIT_STUDIES = ('min_norm', 'max_margin', 'edge_of_stability', 'batch_size_lr',
                     'random_labels', 'double_descent', 'gradient_regularisation')
 UNCERTAINTY_STUDIES = ('uci_regression', 'dataset_shift', 'ood_held_out_classes')
+FUNDAMENTALS_STUDIES = ('backprop', 'optimizers', 'initialisation', 'recurrent', 'attention',
+                        'visualisation')
+GENERATIVE_STUDIES = ('flows2d', 'image_flows', 'vae', 'autoencoders', 'gan2d', 'gumbel')
 MODULES = {**{name: f'dl_course.implicit.{name}' for name in IMPLICIT_STUDIES},
            'uci_regression': 'dl_course.uncertainty.uci_study',
            'dataset_shift': 'dl_course.uncertainty.shift_study',
-           'ood_held_out_classes': 'dl_course.uncertainty.ood_study'}
+           'ood_held_out_classes': 'dl_course.uncertainty.ood_study',
+           **{name: f'dl_course.fundamentals.{name}_study' for name in FUNDAMENTALS_STUDIES},
+           **{name: f'dl_course.generative.{name}_study' for name in GENERATIVE_STUDIES}}
 
 
 def study_module(name: str):

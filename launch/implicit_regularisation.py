@@ -16,7 +16,7 @@ from absl import app, flags
 
 from dl_course.claims import Claim
 from dl_course.studies import IMPLICIT_STUDIES
-from launch.study_suite import define_suite_flags, finish_suite, run_suite, suite_workdir
+from launch.study_suite import define_suite_flags, run_suite, suite_main
 
 CONFIGS = {study: f'implicit_{study}' for study in IMPLICIT_STUDIES}
 
@@ -28,9 +28,7 @@ def claims(full: bool, workdir: pathlib.Path) -> list[Claim]:
 def main(argv):
   del argv
   only = [s for s in (flags.FLAGS.only or '').split(',') if s]
-  workdir = suite_workdir('implicit_')
-  claims_list, seconds = run_suite(CONFIGS, flags.FLAGS.full, workdir, only)
-  finish_suite('Implicit regularisation', workdir, claims_list, seconds)
+  suite_main('Implicit regularisation', CONFIGS, 'implicit_', only)
 
 
 if __name__ == '__main__':

@@ -17,14 +17,7 @@ from absl import flags, logging
 
 from dl_course.claims import report
 from experiments import cli
-
-# study name -> module with `claims(full, workdir) -> list[Claim]`
-STUDIES = {
-    'mnist1d': 'launch.mnist1d_table',
-    'implicit_regularisation': 'launch.implicit_regularisation',
-    'uncertainty': 'launch.uncertainty',
-    'rl': 'launch.rl',
-}
+from launch.study_registry import STUDIES
 
 _FULL = flags.DEFINE_bool('full', False, 'Run at the published scale instead of the quick variant.')
 _WORKDIR = flags.DEFINE_string('workdir', None, 'Where the runs go (default: a temp dir).')

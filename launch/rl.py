@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib
 import pathlib
-import subprocess
 import sys
 import time
 
@@ -19,16 +18,21 @@ from absl import app, flags
 from dl_course.claims import Claim
 from dl_course.rl.experiment import claims as experiment_claims
 from dl_course.studies import load_summary
+from experiments.config_docs import check_claim_count
+from launch.watchdog import run_with_restarts
 from launch.study_suite import define_suite_flags, finish_suite, suite_workdir
 
 CONFIGS = {'ppo_cartpole': 'rl_ppo_cartpole', 'ppo_acrobot': 'rl_ppo_acrobot',
            'reinforce_cartpole': 'rl_reinforce_cartpole', 'dqn_cartpole': 'rl_dqn_cartpole',
-           'es_cartpole': 'rl_es_cartpole'}
+           'es_cartpole': 'rl_es_cartpole', 'ppo_pendulum': 'rl_ppo_pendulum',
+           'dqn_mountaincar': 'rl_dqn_mountaincar',
+           'ppo_breakout_minatar': 'rl_ppo_breakout_minatar'}
 
 
 def run_all(full: bool, workdir: pathlib.Path):
-  """Each run in its own process: jaxlib 0.10's CPU runtime was seen to hang in
-  a process that ran several large executables one after another (WORKSPACE.md)."""
+  """Each run in its own process, restarted if it stalls: jaxlib 0.10's CPU
+  runtime was seen to hang now and then (WORKSPACE.md); a restarted run resumes
+  from its checkpoint bit-identically."""
   claims, summaries, seconds = [], {}, {}
   for name, config_module in CONFIGS.items():
     module = importlib.import_module(f'experiments.configs.{config_module}')
@@ -37,13 +41,15 @@ def run_all(full: bool, workdir: pathlib.Path):
     out = workdir / name
     out.mkdir(parents=True, exist_ok=True)
     config_arg = f'experiments/configs/{config_module}.py' + ('' if full else ':quick')
-    done = subprocess.run([sys.executable, '-m', 'experiments.rl', f'--config={config_arg}',
-                           f'--workdir={out}'], capture_output=True, text=True)
+    done = run_with_restarts([sys.executable, '-m', 'experiments.rl', f'--config={config_arg}',
+                              f'--workdir={out}'])
     if done.returncode != 0:
       raise RuntimeError(f'{name} failed: {done.stderr.strip().splitlines()[-1:]}')
     summaries[name] = load_summary(out)
     seconds[name] = time.perf_counter() - start
-    claims += experiment_claims(config, summaries[name])
+    run_claims = experiment_claims(config, summaries[name])
+    check_claim_count(config_module, full, run_claims)
+    claims += run_claims
   return claims, summaries, seconds
 
 

@@ -14,6 +14,7 @@ from absl import app, flags, logging
 
 from dl_course.claims import Claim, format_table
 from dl_course.studies import run_study
+from experiments.config_docs import check_claim_count
 
 
 def study_config(config_module: str, full: bool):
@@ -34,6 +35,7 @@ def run_suite(configs: dict[str, str], full: bool, workdir: pathlib.Path,
     out = workdir / study
     out.mkdir(parents=True, exist_ok=True)
     _, study_claims = run_study(study_config(config_module, full), out)
+    check_claim_count(config_module, full, study_claims)
     seconds[study] = time.perf_counter() - start
     claims += study_claims
   return claims, seconds
@@ -75,3 +77,11 @@ def finish_suite(name: str, workdir: pathlib.Path, claims: list[Claim], seconds:
   print(format_table(claims))
   print('seconds per run: ' + ', '.join(f'{s} {t:.0f}' for s, t in seconds.items()))
   print(f'summary, records and figures in {workdir}')
+
+
+def suite_main(title: str, configs: dict[str, str], prefix: str,
+               only: list[str] | None = None) -> None:
+  """The body of a suite script that prints only the claims table: run, summarise."""
+  workdir = suite_workdir(prefix)
+  claims, seconds = run_suite(configs, flags.FLAGS.full, workdir, only)
+  finish_suite(title, workdir, claims, seconds)

@@ -74,4 +74,5 @@ def test_resume_with_another_config_keeps_the_old_run(tmp_path):
 
 def test_reproduce_unknown_study():
   done = run([sys.executable, '-m', 'launch.reproduce', 'alchemy'])
-  assert_one_line_error(done, "study 'alchemy' is unknown; allowed: implicit_regularisation, mnist1d, rl, uncertainty")
+  assert_one_line_error(done, "study 'alchemy' is unknown; allowed: fundamentals, generative, "
+                              "implicit_regularisation, mnist1d, rl, uncertainty")

@@ -2,6 +2,7 @@
 import json
 import sys
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -79,7 +80,7 @@ def test_seeds_sharded_over_four_devices_match_one_device(uninterrupted, tmp_pat
 
 
 @pytest.mark.parametrize('override,expected', [
-    ('--config.env=Breakout-MinAtar', "config.env='Breakout-MinAtar' is not allowed: one of"),
+    ('--config.env=Pong-v5', "config.env='Pong-v5' is not allowed: one of"),
     ('--config.num_minibatches=3', 'config.num_minibatches=3 is not allowed: a divisor of'),
     ('--config.algorithm=sac', "config.algorithm='sac' is not allowed: one of dqn, es, "
                                "ppo, reinforce"),
@@ -137,3 +138,16 @@ def test_es_fitness_shaping_is_centred_ranks():
   shaped = centred_ranks(jnp.array([10.0, -3.0, 250.0, 7.0]))
   np.testing.assert_allclose(shaped, [1 / 6, -0.5, 0.5, -1 / 6], rtol=1e-6)
   assert float(shaped.sum()) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_frames_are_flattened_per_observation_not_per_row():
+  """MinAtar observations are 10x10xC frames: one policy output per environment."""
+  from dl_course.rl import envs
+  from dl_course.rl.networks import ActorCritic
+  env, params = envs.make('Breakout-MinAtar')
+  obs, _ = envs.reset(env, params, jax.random.PRNGKey(0), 3)
+  assert obs.shape == (3, 10, 10, 4)
+  network = ActorCritic(3, True, (16,), envs.observation_rank(env, params))
+  variables = network.init(jax.random.PRNGKey(1), obs)
+  logits, value = network.apply(variables, obs)
+  assert logits.shape == (3, 3) and value.shape == (3,)

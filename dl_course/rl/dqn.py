@@ -26,15 +26,17 @@ from dl_course.config import check_number_list, check_range
 from dl_course.errors import ConfigError
 from dl_course.rl import envs
 from dl_course.rl.algorithm import Algorithm
+from dl_course.rl.networks import flatten_observations
 
 
 class QNetwork(nn.Module):
   num_actions: int
   hidden_sizes: tuple = (120, 84)
+  obs_ndim: int = 1
 
   @nn.compact
   def __call__(self, obs):
-    x = obs.reshape(obs.shape[:-1] + (-1,)) if obs.ndim > 1 else obs
+    x = flatten_observations(obs, self.obs_ndim)
     for width in self.hidden_sizes:
       x = nn.relu(nn.Dense(width)(x))
     return nn.Dense(self.num_actions)(x)
@@ -77,7 +79,8 @@ def validate(config) -> None:
 def make(config) -> Algorithm:
   env, env_params = envs.make(config.env)
   _, num_actions, _ = envs.action_spec(env, env_params)
-  network = QNetwork(num_actions, tuple(config.hidden_sizes))
+  network = QNetwork(num_actions, tuple(config.hidden_sizes),
+                     envs.observation_rank(env, env_params))
   tx = optax.adam(config.learning_rate)
   num_envs, capacity = config.num_envs, config.buffer_size
   steps_per_update = num_envs * config.train_frequency * config.cycles_per_update

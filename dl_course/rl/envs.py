@@ -14,7 +14,7 @@ from gymnax.environments import spaces
 
 from dl_course.errors import ConfigError
 
-ENVIRONMENTS = ('CartPole-v1', 'Acrobot-v1', 'MountainCar-v0', 'Pendulum-v1')
+ENVIRONMENTS = ('CartPole-v1', 'Acrobot-v1', 'MountainCar-v0', 'Pendulum-v1', 'Breakout-MinAtar')
 
 
 def make(name: str):
@@ -30,6 +30,11 @@ def action_spec(env, env_params) -> tuple[bool, int, float]:
   if isinstance(space, spaces.Discrete):
     return True, int(space.n), 1.0
   return False, int(space.shape[0] if space.shape else 1), float(jnp.max(space.high))
+
+
+def observation_rank(env, env_params) -> int:
+  """Axes of one observation: 1 for the classic-control vectors, 3 for MinAtar frames."""
+  return len(env.observation_space(env_params).shape)
 
 
 def reset(env, env_params, key, num_envs: int):

@@ -14,12 +14,18 @@ def dense(features: int, scale: float = np.sqrt(2)):
                   bias_init=nn.initializers.zeros)
 
 
+def flatten_observations(x, obs_ndim: int):
+  """[..., *obs_shape] -> [..., prod(obs_shape)]: frames (MinAtar's 10x10xC) become vectors."""
+  return x.reshape(x.shape[:x.ndim - obs_ndim] + (-1,))
+
+
 class MLPTorso(nn.Module):
   hidden_sizes: Sequence[int]
+  obs_ndim: int = 1  # rank of one observation
 
   @nn.compact
   def __call__(self, x):
-    x = x.reshape(x.shape[:-1] + (-1,)) if x.ndim > 1 else x
+    x = flatten_observations(x, self.obs_ndim)
     for width in self.hidden_sizes:
       x = jnp.tanh(dense(width)(x))
     return x
@@ -32,11 +38,12 @@ class ActorCritic(nn.Module):
   num_actions: int
   discrete: bool
   hidden_sizes: Sequence[int] = (64, 64)
+  obs_ndim: int = 1
 
   def setup(self):
-    self.actor = MLPTorso(self.hidden_sizes)
+    self.actor = MLPTorso(self.hidden_sizes, self.obs_ndim)
     self.policy_head = dense(self.num_actions, 0.01)
-    self.critic = MLPTorso(self.hidden_sizes)
+    self.critic = MLPTorso(self.hidden_sizes, self.obs_ndim)
     self.value_head = dense(1, 1.0)
     if not self.discrete:
       self.log_std = self.param('log_std', nn.initializers.zeros, (self.num_actions,))

@@ -42,8 +42,10 @@ class OnPolicySetup:
   def from_config(cls, config) -> 'OnPolicySetup':
     env, env_params = envs.make(config.env)
     discrete, num_actions, action_scale = envs.action_spec(env, env_params)
-    return cls(env, env_params, ActorCritic(num_actions, discrete, tuple(config.hidden_sizes)),
-               discrete, action_scale, config.num_envs, config.num_steps)
+    network = ActorCritic(num_actions, discrete, tuple(config.hidden_sizes),
+                          envs.observation_rank(env, env_params))
+    return cls(env, env_params, network, discrete, action_scale, config.num_envs,
+               config.num_steps)
 
   def init(self, key, tx) -> OnPolicyState:
     init_key, env_key, run_key = jax.random.split(key, 3)

@@ -23,7 +23,7 @@ from dl_course.rl.on_policy import OnPolicySetup, OnPolicyState, episode_metrics
 def validate(config) -> None:
   for key in ('total_timesteps', 'num_envs', 'num_steps', 'update_epochs', 'num_minibatches'):
     check_range(config, key, 1, integer=True)
-  for key in ('learning_rate', 'max_grad_norm', 'clip_eps'):
+  for key in ('learning_rate', 'max_grad_norm', 'clip_eps', 'reward_scale'):
     check_range(config, key, 0, low_open=True)
   for key in ('gamma', 'gae_lambda'):
     check_range(config, key, 0, 1)
@@ -91,7 +91,8 @@ def make(config) -> Algorithm:
     key = jax.random.fold_in(state.key, state.update)
     rollout_key, epochs_key = jax.random.split(key)
     state, traj = setup.rollout(state, rollout_key)
-    advantage, target = gae(traj['reward'], traj['value'], traj['next_value'],
+    # Learning sees rewards times reward_scale (values of order one); episode returns stay raw.
+    advantage, target = gae(config.reward_scale * traj['reward'], traj['value'], traj['next_value'],
                             traj['terminated'], traj['done'], config.gamma, config.gae_lambda)
     flat = {k: traj[k].reshape((batch,) + traj[k].shape[2:])
             for k in ('obs', 'action', 'log_prob', 'value')}

@@ -1,0 +1,64 @@
+"""Minibatch training as jitted blocks of `lax.scan` steps, evaluated between
+blocks: what the fundamentals and generative studies share when they train a
+model on an in-memory dataset (batches from `chunk_indices`, a pure function of
+(seed, step))."""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from dl_course.data.sampler import chunk_indices
+
+
+def train_in_blocks(loss_fn: Callable, evaluate: Callable, params, tx, x, y, *, seed: int,
+                    num_steps: int, batch_size: int, eval_every: int,
+                    log: Callable[[int, float, float], None] | None = None,
+                    scan: bool = True, key: jax.Array | None = None):
+  """Trains `params` on loss_fn(params, xb, yb) for num_steps; after every
+  eval_every steps records the block's mean loss and evaluate(params).
+  Returns (params, losses, evaluations). scan=False dispatches one jitted step
+  at a time instead: XLA:CPU runs convolutions inside loops very slowly.
+  With a `key`, the loss is stochastic and may follow a schedule:
+  loss_fn(params, xb, yb, fold_in(key, step), step)."""
+  x, y = jnp.asarray(x), jnp.asarray(y)
+  indices = jnp.asarray(chunk_indices(seed, 0, num_steps, len(y), batch_size))
+  steps = jnp.arange(num_steps)
+
+  def step(carry, index_and_step):
+    params, state = carry
+    index, step_number = index_and_step
+    extra = () if key is None else (jax.random.fold_in(key, step_number), step_number)
+    value, grads = jax.value_and_grad(loss_fn)(params, x[index], y[index], *extra)
+    updates, state = tx.update(grads, state, params)
+    return (optax.apply_updates(params, updates), state), value
+
+  jit_step, jit_evaluate = jax.jit(step), jax.jit(evaluate)
+
+  def block(params, state, block_indices, block_steps):
+    if scan:
+      (params, state), values = jax.lax.scan(step, (params, state), (block_indices, block_steps))
+    else:
+      values = []
+      for index, step_number in zip(block_indices, block_steps):
+        (params, state), value = jit_step((params, state), (index, step_number))
+        values.append(value)
+      values = jnp.stack(values)
+    return params, state, values.mean(), jit_evaluate(params)
+
+  if scan:
+    block = jax.jit(block)
+
+  state = tx.init(params)
+  losses, evaluations = [], []
+  for first in range(0, num_steps, eval_every):
+    params, state, value, evaluation = block(params, state, indices[first:first + eval_every],
+                                             steps[first:first + eval_every])
+    losses.append(float(value))
+    evaluations.append(float(evaluation))
+    if log:
+      log(first + eval_every, losses[-1], evaluations[-1])
+  return params, np.array(losses), np.array(evaluations)
