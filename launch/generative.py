@@ -1,7 +1,8 @@
 """The generative-models studies, quick or at full scale, with one summary
 table (claim | target | ours | pass) and the figures: flows on 2-D densities
 and on images, VAEs (Bernoulli on MNIST-5k, Gaussian on the digits),
-autoencoders against PCA and noise, a GAN on the 8-Gaussian ring.
+autoencoders against PCA and noise, a GAN on the 8-Gaussian ring, Gumbel-softmax
+against REINFORCE.
 
   python -m launch.generative            # quick variants (CI)
   python -m launch.generative --full

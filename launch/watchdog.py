@@ -29,14 +29,18 @@ def cpu_seconds(pid: int) -> float | None:
 
 def run_with_restarts(command: list[str], *, stall_seconds: float = 120.0, attempts: int = 3,
                       poll_seconds: float = 2.0, min_cpu_seconds: float = 0.5,
+                      timeout: float | None = None, **popen_kwargs
                       ) -> subprocess.CompletedProcess:
   """Runs `command`; if it uses less than `min_cpu_seconds` of CPU in any
   `stall_seconds`, kills it and runs it again (up to `attempts` times in all).
-  Returns the completed process of the last attempt."""
+  Returns the completed process of the last attempt. An attempt running longer
+  than `timeout` seconds is killed and raises subprocess.TimeoutExpired, as
+  subprocess.run does; `popen_kwargs` (cwd, env) go to Popen."""
   for attempt in range(1, attempts + 1):
     with tempfile.TemporaryFile('w+') as out, tempfile.TemporaryFile('w+') as err:
-      process = subprocess.Popen(command, stdout=out, stderr=err, text=True)
-      last_cpu, last_change = 0.0, time.monotonic()
+      process = subprocess.Popen(command, stdout=out, stderr=err, text=True, **popen_kwargs)
+      started = last_change = time.monotonic()
+      last_cpu = 0.0
       stalled = False
       while process.poll() is None:
         time.sleep(poll_seconds)
@@ -47,6 +51,11 @@ def run_with_restarts(command: list[str], *, stall_seconds: float = 120.0, attem
           process.kill()
           process.wait()
           stalled = True
+        if timeout is not None and process.poll() is None and \
+            time.monotonic() - started > timeout:
+          process.kill()
+          process.wait()
+          raise subprocess.TimeoutExpired(command, timeout)
       out.seek(0)
       err.seek(0)
       done = subprocess.CompletedProcess(command, process.returncode, out.read(), err.read())

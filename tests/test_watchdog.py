@@ -1,5 +1,8 @@
 """The launcher's watchdog restarts a child that stops using CPU, and leaves a busy one alone."""
+import subprocess
 import sys
+
+import pytest
 
 from launch.watchdog import run_with_restarts
 
@@ -27,3 +30,16 @@ def test_a_busy_child_is_not_restarted(tmp_path):
   busy = 'import time\nend = time.time() + 3\nwhile time.time() < end: pass\nprint("ok")'
   done = run_with_restarts([sys.executable, "-c", busy], stall_seconds=2.5, poll_seconds=0.1)
   assert done.returncode == 0 and done.stdout.strip() == 'ok'
+
+
+def test_a_child_over_its_time_limit_raises_like_subprocess_run(tmp_path):
+  busy_forever = 'while True: pass'
+  with pytest.raises(subprocess.TimeoutExpired):
+    run_with_restarts([sys.executable, '-c', busy_forever], stall_seconds=60, poll_seconds=0.1,
+                      timeout=1.0)
+
+
+def test_cwd_and_env_reach_the_child(tmp_path):
+  done = run_with_restarts([sys.executable, '-c', 'import os; print(os.getcwd(), os.environ["X"])'],
+                           cwd=tmp_path, env={'X': 'forty-two'}, poll_seconds=0.1)
+  assert done.stdout.split() == [str(tmp_path), 'forty-two']

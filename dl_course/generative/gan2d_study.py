@@ -6,9 +6,9 @@ generated points are assigned to their nearest mode; a point is
 "high quality" within 3 standard deviations of it, and a mode counts as
 covered when it holds at least a fifth of its fair share (1/8) of the points.
 The non-saturating generator loss is the claimed one; the original minimax
-loss runs beside it with the same seeds. Failure modes seen in the figures:
-mode dropping (a mode left empty), and points strung between modes early in
-training.
+loss runs beside it with the same seeds. The failure to watch for is mode
+dropping (a mode left empty: its share below the threshold); the figures show
+every seed's samples with its mode count.
 """
 from __future__ import annotations
 

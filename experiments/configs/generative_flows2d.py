@@ -15,7 +15,7 @@ pinwheel 0.004 / 0.022, 2spirals 0.020 / 0.060; the fitted Gaussian is 0.9 to
 Quick variant (CI): 6 spline couplings, 3,000 steps of 256, no RealNVP.
   python -m experiments.generative --config=experiments/configs/generative_flows2d.py:quick --workdir=/tmp/dl_course/generative_flows2d_quick
 Expected: reproduced 6 of 6 claims (KL 0.011, 0.009, 0.091, 0.028, 0.072;
-target 0.15; ~2.5 min).
+target 0.15; ~4 min beside other jobs).
 """
 from experiments.configs.implicit_common import study_config
 

@@ -6,7 +6,10 @@ Gumbel-softmax (Jang et al. 2017), judged by the discrete model's test ELBO
 
 Command:
   python -m experiments.generative --config=experiments/configs/generative_gumbel.py --workdir=/tmp/dl_course/generative_gumbel
-Expected: reproduced 4 of 4 claims (PENDING).
+Expected: reproduced 4 of 4 claims (test -ELBO 123.25 Gumbel-softmax, 121.62
+straight-through, target 130; gradient variance per logit 0.42 Gumbel-softmax,
+0.89 straight-through, 644 REINFORCE (1,541x), 7.76 with the leave-one-out
+baseline (18.6x); ~6 min).
 
 Quick variant (CI): 2,000 steps, temperature max(0.5, exp(-3e-4 t)), 500 test images.
   python -m experiments.generative --config=experiments/configs/generative_gumbel.py:quick --workdir=/tmp/dl_course/generative_gumbel_quick
