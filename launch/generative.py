@@ -6,6 +6,7 @@ against REINFORCE.
 
   python -m launch.generative            # quick variants (CI)
   python -m launch.generative --full
+  python -m launch.generative --only=flows2d,gan2d
 
 Writes <workdir>/<run>/ (records and PNGs per run) and <workdir>/summary.md.
 `python -m launch.reproduce generative` runs the same claims.
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import pathlib
 
-from absl import app, flags
+from absl import app
 
 from dl_course.claims import Claim
 from launch.study_suite import define_suite_flags, run_suite, suite_main
@@ -32,8 +33,7 @@ def claims(full: bool, workdir: pathlib.Path) -> list[Claim]:
 
 def main(argv):
   del argv
-  only = [s for s in (flags.FLAGS.only or '').split(',') if s]
-  suite_main('Generative models', CONFIGS, 'generative_', only)
+  suite_main('Generative models', CONFIGS, 'generative_')
 
 
 if __name__ == '__main__':

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pathlib
 
-from absl import app, flags
+from absl import app
 
 from dl_course.claims import Claim
 from dl_course.studies import IMPLICIT_STUDIES
@@ -27,11 +27,9 @@ def claims(full: bool, workdir: pathlib.Path) -> list[Claim]:
 
 def main(argv):
   del argv
-  only = [s for s in (flags.FLAGS.only or '').split(',') if s]
-  suite_main('Implicit regularisation', CONFIGS, 'implicit_', only)
+  suite_main('Implicit regularisation', CONFIGS, 'implicit_')
 
 
 if __name__ == '__main__':
   define_suite_flags()
-  flags.DEFINE_string('only', '', 'Comma-separated subset of: ' + ', '.join(IMPLICIT_STUDIES))
   app.run(main)

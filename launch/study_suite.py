@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import importlib
 import pathlib
+import sys
 import tempfile
 import time
 
-from absl import app, flags, logging
+from absl import flags, logging
 
 from dl_course.claims import Claim, format_table
 from dl_course.studies import run_study
@@ -26,7 +27,7 @@ def run_suite(configs: dict[str, str], full: bool, workdir: pathlib.Path,
               only: list[str] | None = None) -> tuple[list[Claim], dict]:
   unknown = sorted(set(only or []) - set(configs))
   if unknown:
-    raise app.UsageError(f'--only has unknown studies {unknown}; allowed: {", ".join(configs)}')
+    raise ValueError(f'--only has unknown runs {unknown}; allowed: {", ".join(configs)}')
   claims, seconds = [], {}
   for study, config_module in configs.items():
     if only and study not in only:
@@ -56,10 +57,11 @@ def summary_markdown(title: str, claims: list[Claim], seconds: dict,
 
 
 def define_suite_flags() -> None:
-  """--full and --workdir. A suite script calls this under __main__, not at
-  import, because launch.reproduce imports every suite module."""
+  """--full, --workdir and --only. A suite script calls this under __main__, not
+  at import, because launch.reproduce imports every suite module."""
   flags.DEFINE_bool('full', False, 'Published scale instead of the quick variants.')
   flags.DEFINE_string('workdir', None, 'Where the runs go (default: a temp dir).')
+  flags.DEFINE_string('only', '', 'Comma-separated subset of the suite\'s runs (default: all).')
 
 
 def suite_workdir(prefix: str) -> pathlib.Path:
@@ -79,9 +81,15 @@ def finish_suite(name: str, workdir: pathlib.Path, claims: list[Claim], seconds:
   print(f'summary, records and figures in {workdir}')
 
 
-def suite_main(title: str, configs: dict[str, str], prefix: str,
-               only: list[str] | None = None) -> None:
-  """The body of a suite script that prints only the claims table: run, summarise."""
+def suite_main(title: str, configs: dict[str, str], prefix: str) -> None:
+  """The body of a suite script that prints only the claims table: run the
+  configs (those named by --only, if given), summarise."""
+  only = [s for s in flags.FLAGS.only.split(',') if s]
+  unknown = sorted(set(only) - set(configs))
+  if unknown:  # a user mistake: one line, no traceback
+    print(f'error: --only={",".join(unknown)} is not allowed: a comma-separated subset of '
+          f'{", ".join(configs)}', file=sys.stderr)
+    sys.exit(2)
   workdir = suite_workdir(prefix)
   claims, seconds = run_suite(configs, flags.FLAGS.full, workdir, only)
   finish_suite(title, workdir, claims, seconds)

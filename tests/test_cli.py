@@ -76,3 +76,9 @@ def test_reproduce_unknown_study():
   done = run([sys.executable, '-m', 'launch.reproduce', 'alchemy'])
   assert_one_line_error(done, "study 'alchemy' is unknown; allowed: fundamentals, generative, "
                               "implicit_regularisation, mnist1d, rl, uncertainty")
+
+
+def test_suite_only_flag_with_an_unknown_run_is_one_line():
+  done = run([sys.executable, '-m', 'launch.generative', '--only=flows3d'])
+  assert_one_line_error(done, '--only=flows3d is not allowed: a comma-separated subset of '
+                              'flows2d, image_flows')
