@@ -33,10 +33,16 @@ def _parse_flags(argv: list[str]) -> list[str]:
   except flags.Error as e:
     fail(str(e).splitlines()[0])
   except (AttributeError, KeyError) as e:  # ml_collections: an override of a missing key.
-    missing = str(e).strip('"\'')
+    # The message is the key, possibly quoted and followed by 'Did you mean "x"...'.
+    text = str(e.args[0]) if e.args else str(e)
+    named = re.search(r"(\w+)", text)
+    missing = named.group(1) if named else text
+    suggestion = re.search(r'Did you mean "(\w+)"', text)
     bad = [a for a in argv[1:] if re.match(rf'--config(\.\w+)*\.{re.escape(missing)}\b', a)]
     fail(f'unknown config key {missing!r}'
-         + (f' in {bad[0].split("=")[0]}' if bad else '') + '; see the config file for the keys')
+         + (f' in {bad[0].split("=")[0]}' if bad else '')
+         + (f' (did you mean {suggestion.group(1)!r}?)' if suggestion else '')
+         + '; see the config file for the keys')
   except OSError as e:  # ml_collections: the config file failed to load.
     fail(_config_load_error(e, argv))
   except UserError as e:

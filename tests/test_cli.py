@@ -8,6 +8,9 @@ from tests.helpers import MLP_QUICK, classify_command, run
 CASES = {
     'unknown config key': (['--config.bogus=1'], "unknown config key 'bogus'"),
     'unknown nested key': (['--config.optimizer.lr=1'], "unknown config key 'lr'"),
+    'misspelt key': (['--config.num_step=1'],
+                     "unknown config key 'num_step' in --config.num_step (did you mean "
+                     "'num_steps'?)"),
     'wrong type': (['--config.batch_size=abc'], 'config.batch_size=abc'),
     'float for an int': (['--config.num_steps=1.5'], 'config.num_steps=1.5'),
     'out of range': (['--config.batch_size=0'], 'config.batch_size=0 is not allowed: >= 1'),
