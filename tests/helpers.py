@@ -33,7 +33,7 @@ def run(command: list[str], devices: int = 1, timeout: float = 300,
   """A child restarted if its CPU time stalls for 60 s: jaxlib 0.10's CPU runtime
   now and then wedges a process (WORKSPACE.md); every entry point resumes from
   its checkpoint or starts afresh, so a restart changes only the wall time."""
-  return run_with_restarts(command, stall_seconds=60, poll_seconds=0.5, timeout=timeout,
+  return run_with_restarts(command, stall_seconds=60, poll_seconds=0.2, timeout=timeout,
                            cwd=REPO, env=env_with_devices(devices))
 
 

@@ -20,7 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 
 
-def _sum_per_example(values):
+def sum_per_example(values):
   return values.reshape(values.shape[0], -1).sum(-1)
 
 
@@ -91,8 +91,8 @@ class AffineCoupling(nn.Module):
     shift = shift * (1 - mask)
     if inverse:
       return x * mask + (1 - mask) * (x - shift) * jnp.exp(-log_scale), \
-          -_sum_per_example(log_scale)
-    return x * mask + (1 - mask) * (x * jnp.exp(log_scale) + shift), _sum_per_example(log_scale)
+          -sum_per_example(log_scale)
+    return x * mask + (1 - mask) * (x * jnp.exp(log_scale) + shift), sum_per_example(log_scale)
 
 
 class ActNorm(nn.Module):

@@ -74,10 +74,10 @@ class Logit(nn.Module):
     if inverse:
       s = jax.nn.sigmoid(x)
       log_det = jnp.log(s) + jnp.log1p(-s) - math.log(1 - 2 * a)
-      return (s - a) / (1 - 2 * a), bj._sum_per_example(log_det)
+      return (s - a) / (1 - 2 * a), bj.sum_per_example(log_det)
     s = a + (1 - 2 * a) * x
     log_det = math.log(1 - 2 * a) - jnp.log(s) - jnp.log1p(-s)
-    return jnp.log(s) - jnp.log1p(-s), bj._sum_per_example(log_det)
+    return jnp.log(s) - jnp.log1p(-s), bj.sum_per_example(log_det)
 
 
 class MultiScaleFlow(nn.Module):
