@@ -26,8 +26,8 @@ from dl_course.errors import ConfigError
 IMPLICIT_STUDIES = ('min_norm', 'max_margin', 'edge_of_stability', 'batch_size_lr',
                     'random_labels', 'double_descent', 'gradient_regularisation')
 UNCERTAINTY_STUDIES = ('uci_regression', 'dataset_shift', 'ood_held_out_classes')
-FUNDAMENTALS_STUDIES = ('backprop', 'optimizers', 'initialisation', 'recurrent', 'attention',
-                        'visualisation')
+FUNDAMENTALS_STUDIES = ('backprop', 'optimizers', 'initialisation', 'tricks', 'cnn', 'recurrent',
+                        'attention', 'visualisation')
 GENERATIVE_STUDIES = ('flows2d', 'image_flows', 'vae', 'autoencoders', 'gan2d', 'gumbel')
 MODULES = {**{name: f'dl_course.implicit.{name}' for name in IMPLICIT_STUDIES},
            'uci_regression': 'dl_course.uncertainty.uci_study',

@@ -217,15 +217,17 @@ from dl_course.fundamentals import visualise  # noqa: E402
 
 def cam_net():
   model = visualise.CAMNet(10, (4, 8, 8))
-  x = jax.random.uniform(jax.random.PRNGKey(0), (3, 28, 28, 1))
-  return model, model.init(jax.random.PRNGKey(1), x)['params'], x, jnp.array([1, 5, 7])
+  x = jnp.asarray(np.random.default_rng(0).uniform(size=(3, 28, 28, 1)), jnp.float32)
+  params = jax.jit(model.init)(jax.random.key(1, impl='rbg'), x)['params']  # fast to compile
+  return model, params, x, jnp.array([1, 5, 7])
 
 
 def test_saliency_is_the_input_gradient_of_the_class_logit():
   model, params, x, classes = cam_net()
   one_logit = lambda xi, c: model.apply({'params': params}, xi[None])[0, c]
-  grads = jax.vmap(jax.grad(one_logit))(x, classes)  # each example on its own
-  np.testing.assert_allclose(visualise.saliency(model, params, x, classes),
+  grads = jax.jit(jax.vmap(jax.grad(one_logit)))(x, classes)  # each example on its own
+  saliency = jax.jit(visualise.saliency, static_argnums=0)
+  np.testing.assert_allclose(saliency(model, params, x, classes),
                              jnp.abs(grads)[..., 0], rtol=1e-5, atol=1e-7)
 
 
@@ -265,3 +267,101 @@ def test_initialisations_have_their_stated_scale():
     np.testing.assert_allclose(float(jnp.var(weights[1])) * 512, variance, rtol=0.05)
   square = init.init_weights('orthogonal', 'relu', key, 2, 64, 64)[1]
   np.testing.assert_allclose(square.T @ square, 2.0 * np.eye(64), atol=1e-4)
+
+
+# --- tricks of the trade: splits, early stopping, batch norm --------------------------------
+
+from dl_course.errors import ConfigError  # noqa: E402
+from dl_course.fundamentals import augment, cnn_study, tricks  # noqa: E402
+from dl_course.models.mlp import MLP  # noqa: E402
+
+
+def test_kfold_splits_partition_the_examples():
+  train, validation = tricks.kfold_splits(23, 5, seed=3)
+  assert train.shape == (5, 16) and validation.shape == (5, 4)
+  used = np.sort(validation.ravel())
+  assert len(set(used)) == 20 and set(used) <= set(range(23))  # 3 left over by the equal cut
+  for fold in range(5):
+    assert not set(train[fold]) & set(validation[fold])
+    assert set(train[fold]) | set(validation[fold]) == set(used)
+  with pytest.raises(ValueError, match='folds'):
+    tricks.kfold_splits(10, 1, seed=0)
+
+
+def test_early_stopping_point_keeps_the_best_before_patience_runs_out():
+  values = [5.0, 4.0, 3.0, 3.5, 3.6, 3.7, 2.0]
+  assert tricks.early_stopping_point(values, patience=3) == (2, 5)  # never sees the 2.0
+  assert tricks.early_stopping_point(values, patience=4) == (6, 6)
+  assert tricks.early_stopping_point([3.0, 2.0, 1.0], patience=1) == (2, 2)
+
+
+def test_fit_keeps_the_state_early_stopping_chose():
+  rng = np.random.default_rng(0)
+  x = rng.standard_normal((64, 6)).astype(np.float32)
+  y = rng.integers(0, 3, 64)  # random labels: the validation loss soon rises
+  val = (rng.standard_normal((32, 6)).astype(np.float32), rng.integers(0, 3, 32))
+  model = MLP(3, (32,))
+  _, history, kept = tricks.fit_classifier(
+      model, optax.adam(3e-2), x, y, seed=0, num_steps=120, batch_size=16, eval_every=10,
+      eval_sets={'val': val}, early_stopping=('val', 2))
+  best, stop = tricks.early_stopping_point(history['val/loss'], 2)
+  assert stop < len(history['step']) - 1, 'the test needs a run that stops early'
+  assert float(tricks.evaluate(model, kept, *val)['loss']) == pytest.approx(
+      history['val/loss'][best], rel=1e-6)
+  assert int(kept.step) == history['step'][best]
+
+
+def test_batch_norm_uses_batch_statistics_in_training_and_running_averages_in_eval():
+  model = MLP(2, (8,), batch_norm=True)
+  x = jax.random.normal(jax.random.PRNGKey(0), (16, 5)) * 3.0 + 1.0
+  variables = model.init(jax.random.PRNGKey(1), x)
+  _, updates = model.apply(variables, x, train=True, mutable=['batch_stats'])
+  moved = jax.tree.leaves(jax.tree.map(lambda a, b: float(jnp.max(jnp.abs(a - b))),
+                                       updates['batch_stats'], variables['batch_stats']))
+  assert max(moved) > 0, 'a training step updates the running averages'
+  alone = model.apply(variables, x[:1])
+  in_batch = model.apply(variables, x)[:1]
+  np.testing.assert_allclose(alone, in_batch, rtol=1e-5, atol=1e-6)  # eval: per example
+  train_alone = model.apply(variables, x[:4], train=True, mutable=['batch_stats'])[0][:1]
+  train_in_batch = model.apply(variables, x, train=True, mutable=['batch_stats'])[0][:1]
+  assert float(jnp.max(jnp.abs(train_alone - train_in_batch))) > 1e-3  # train: batch-dependent
+
+
+# --- CNNs: augmentation and few-label subsets ----------------------------------------------
+
+IMAGE_5x5 = jnp.asarray(np.random.default_rng(0).uniform(size=(5, 5, 2)), jnp.float32)
+
+
+def test_crop_and_affine_move_pixels_as_stated():
+  np.testing.assert_array_equal(augment.crop(IMAGE_5x5, 2, 2, 2), IMAGE_5x5)
+  shifted = np.zeros((5, 5, 2), np.float32)
+  shifted[1:, :3] = IMAGE_5x5[:-1, 2:]  # down 1, left 2
+  np.testing.assert_array_equal(augment.crop(IMAGE_5x5, 2, 1, 4), shifted)
+  np.testing.assert_allclose(augment.affine(IMAGE_5x5, 0.0, 1.0, -2.0), shifted, atol=1e-6)
+  np.testing.assert_allclose(augment.affine(IMAGE_5x5, 0.0, 0.0, 0.0), IMAGE_5x5, atol=1e-6)
+  np.testing.assert_allclose(augment.affine(IMAGE_5x5, 90.0, 0.0, 0.0),
+                             jnp.rot90(IMAGE_5x5, -1), atol=1e-5)
+
+
+def test_each_example_gets_its_own_draw_and_the_key_fixes_it():
+  batch = jnp.stack([IMAGE_5x5] * 6)
+  transform = augment.digit_augmentation(1, 10.0, 1.0)
+  key = jax.random.PRNGKey(4)
+  out = transform(key, batch)
+  assert out.shape == batch.shape
+  assert len({np.asarray(o).tobytes() for o in out}) == 6
+  np.testing.assert_array_equal(out, transform(key, batch))
+  flips = jax.vmap(augment.random_flip)(jax.random.split(key, 32), jnp.stack([IMAGE_5x5] * 32))
+  flipped = [bool(jnp.array_equal(f, IMAGE_5x5[:, ::-1])) for f in flips]
+  assert 0 < sum(flipped) < 32
+  assert all(f or bool(jnp.array_equal(o, IMAGE_5x5)) for f, o in zip(flipped, flips))
+
+
+def test_few_labels_takes_that_many_of_each_class():
+  y = np.repeat(np.arange(10), 7)
+  chosen = cnn_study.few_labels(y, range(5, 10), 3, seed=0)
+  assert np.all(np.diff(chosen) > 0)
+  assert sorted(np.bincount(y[chosen], minlength=10)[5:]) == [3] * 5
+  assert set(y[chosen]) == set(range(5, 10))
+  with pytest.raises(ConfigError, match='labels_per_class'):
+    cnn_study.few_labels(y, range(5, 10), 8, seed=0)

@@ -39,20 +39,27 @@ BIJECTORS = {
 
 
 def perturbed(variables, scale=0.1):
-  """Parameters moved off their identity initialisation, so the test has teeth."""
-  leaves, tree = jax.tree_util.tree_flatten(variables.get('params', {}))
-  keys = jax.random.split(jax.random.PRNGKey(1), max(len(leaves), 1))
-  moved = [leaf + scale * jax.random.normal(k, leaf.shape) for leaf, k in zip(leaves, keys)]
-  return {**variables, 'params': jax.tree_util.tree_unflatten(tree, moved)}
+  """Parameters moved off their identity initialisation, so the test has teeth.
+  (NumPy noise: a threefry draw per leaf takes XLA:CPU seconds to compile.)"""
+  rng = np.random.default_rng(1)
+  moved = jax.tree_util.tree_map(
+      lambda leaf: leaf + scale * rng.standard_normal(leaf.shape).astype(leaf.dtype),
+      variables.get('params', {}))
+  return {**variables, 'params': moved}
+
+
+# Parameters drawn with the 'rbg' generator: Glow's init compiles 3x faster than with threefry.
+INIT_KEY = jax.random.key(0, impl='rbg')
 
 
 @pytest.mark.parametrize('name', BIJECTORS)
 def test_bijector_inverts_and_its_log_det_matches_the_jacobian(name):
   make, x = BIJECTORS[name]
   module = make()
-  variables = perturbed(module.init(KEY, x))
-  y, log_det = module.apply(variables, x)
-  x_back, inverse_log_det = module.apply(variables, y, inverse=True)
+  apply = jax.jit(module.apply, static_argnames='inverse')  # eager Glow compiles op by op: slow
+  variables = perturbed(jax.jit(module.init)(INIT_KEY, x))
+  y, log_det = apply(variables, x)
+  x_back, inverse_log_det = apply(variables, y, inverse=True)
   np.testing.assert_allclose(x_back, x, atol=1e-5)
   np.testing.assert_allclose(inverse_log_det, -log_det, atol=1e-4, rtol=1e-5)
   jacobian = jax.jit(jax.jacfwd(lambda e: module.apply(variables, e[None])[0].reshape(-1)))(x[0])

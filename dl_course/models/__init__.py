@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import flax.linen as nn
 
 from dl_course.errors import ConfigError
-from dl_course.models.cnn import CNN1D, LeNet
+from dl_course.models.cnn import CNN1D, LeNet, ResNet
 from dl_course.models.mlp import ACTIVATIONS, MLP, LogisticRegression
 from dl_course.models.rnn import GRUClassifier
 
@@ -16,6 +16,7 @@ MODELS: dict[str, type[nn.Module]] = {
     'mlp': MLP,
     'cnn1d': CNN1D,
     'lenet': LeNet,
+    'resnet': ResNet,
     'gru': GRUClassifier,
 }
 
@@ -45,5 +46,5 @@ def build(model_config: Mapping, num_classes: int) -> nn.Module:
   return MODELS[name](num_classes=num_classes, **kwargs)
 
 
-__all__ = ['CNN1D', 'GRUClassifier', 'LeNet', 'LogisticRegression', 'MLP', 'MODELS', 'build',
-           'hyperparameters']
+__all__ = ['CNN1D', 'GRUClassifier', 'LeNet', 'LogisticRegression', 'MLP', 'MODELS', 'ResNet',
+           'build', 'hyperparameters']

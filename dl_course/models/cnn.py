@@ -44,3 +44,44 @@ class LeNet(nn.Module):
     if self.dropout_rate > 0:
       h = nn.Dropout(self.dropout_rate, deterministic=not train)(h)
     return nn.Dense(self.num_classes)(h)
+
+
+class ResidualBlock(nn.Module):
+  """conv 3x3 -> BN -> relu -> conv 3x3 -> BN, plus the input (He et al. 2016);
+  where the stride or width changes, the shortcut is a 1x1 convolution + BN."""
+  channels: int
+  stride: int = 1
+
+  @nn.compact
+  def __call__(self, x, *, train: bool):
+    norm = lambda: nn.BatchNorm(use_running_average=not train, momentum=0.9)
+    h = nn.Conv(self.channels, (3, 3), strides=self.stride, padding='SAME', use_bias=False)(x)
+    h = nn.relu(norm()(h))
+    h = nn.Conv(self.channels, (3, 3), padding='SAME', use_bias=False)(h)
+    h = norm()(h)
+    if self.stride != 1 or x.shape[-1] != self.channels:
+      x = nn.Conv(self.channels, (1, 1), strides=self.stride, use_bias=False)(x)
+      x = norm()(x)
+    return nn.relu(h + x)
+
+
+class ResNet(nn.Module):
+  """A small ResNet for 28x28 or 32x32 images: a 3x3 stem, then stages of
+  residual blocks, each stage after the first halving the resolution and
+  widening; global average pooling and a linear head. stem_stride=2 halves the
+  input first (4x less compute; 28x28 digits lose little). Batch statistics live in
+  'batch_stats' (the engine's TrainState.model_state)."""
+  num_classes: int
+  stage_channels: Sequence[int] = (16, 32, 64)
+  blocks_per_stage: int = 1
+  stem_stride: int = 1
+
+  @nn.compact
+  def __call__(self, x_BHWC, *, train: bool = False):
+    h = nn.Conv(self.stage_channels[0], (3, 3), strides=self.stem_stride, padding='SAME',
+                use_bias=False)(x_BHWC)
+    h = nn.relu(nn.BatchNorm(use_running_average=not train, momentum=0.9)(h))
+    for stage, channels in enumerate(self.stage_channels):
+      for block in range(self.blocks_per_stage):
+        h = ResidualBlock(channels, 2 if stage > 0 and block == 0 else 1)(h, train=train)
+    return nn.Dense(self.num_classes)(h.mean(axis=(1, 2)))

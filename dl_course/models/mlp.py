@@ -17,18 +17,28 @@ class LogisticRegression(nn.Module):
 
 
 class MLP(nn.Module):
-  """Flatten -> [Dense -> activation -> dropout] * len(hidden_sizes) -> Dense."""
+  """Flatten -> [Dense -> (batch norm) -> activation -> dropout] * len(hidden_sizes) -> Dense.
+
+  With batch_norm the statistics live in the 'batch_stats' collection: batch
+  statistics (and a running-average update) when train=True, the running
+  averages when train=False. The Dense layers then drop their bias, which the
+  normalisation's shift replaces."""
   num_classes: int
   hidden_sizes: Sequence[int] = (100, 100)
   activation: str = 'relu'
   dropout_rate: float = 0.0
+  batch_norm: bool = False
+  batch_norm_momentum: float = 0.9
 
   @nn.compact
   def __call__(self, x, *, train: bool = False):
     act = getattr(nn, self.activation)
     h = x.reshape(x.shape[0], -1)
     for width in self.hidden_sizes:
-      h = act(nn.Dense(width)(h))
+      h = nn.Dense(width, use_bias=not self.batch_norm)(h)
+      if self.batch_norm:
+        h = nn.BatchNorm(use_running_average=not train, momentum=self.batch_norm_momentum)(h)
+      h = act(h)
       if self.dropout_rate > 0:
         h = nn.Dropout(self.dropout_rate, deterministic=not train)(h)
     return nn.Dense(self.num_classes)(h)
