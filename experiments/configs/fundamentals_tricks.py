@@ -30,7 +30,7 @@ def get_config(arg=None):
       full=dict(num_steps=3000, batch_size=100, eval_every=100, validation_size=800, width=128,
                 dropout_width=256,
                 deep_depth=8, bn_learning_rate=0.5, adam_learning_rate=1e-3, dropout_rate=0.3,
-                patience=5, folds=5, weight_decays=[0.0, 1e-4, 3e-4, 1e-3, 3e-3],
+                patience=5, folds=5, weight_decays=(0.0, 1e-4, 3e-4, 1e-3, 3e-3),
                 schedule_peak=0.2, rnn_hidden=64, rnn_steps=2000, rnn_learning_rate=0.01,
                 clip_norm=1.0, clip_value=0.1),
-      quick=dict(folds=3, weight_decays=[0.0, 3e-4, 3e-3], rnn_steps=1000))
+      quick=dict(folds=3, weight_decays=(0.0, 3e-4, 3e-3), rnn_steps=1000))
