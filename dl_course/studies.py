@@ -28,7 +28,8 @@ IMPLICIT_STUDIES = ('min_norm', 'max_margin', 'edge_of_stability', 'batch_size_l
 UNCERTAINTY_STUDIES = ('uci_regression', 'dataset_shift', 'ood_held_out_classes')
 FUNDAMENTALS_STUDIES = ('backprop', 'optimizers', 'initialisation', 'tricks', 'cnn', 'recurrent',
                         'attention', 'visualisation')
-GENERATIVE_STUDIES = ('flows2d', 'image_flows', 'vae', 'autoencoders', 'gan2d', 'gumbel')
+GENERATIVE_STUDIES = ('flows2d', 'image_flows', 'vae', 'autoencoders', 'gan2d', 'dcgan',
+                      'gumbel')
 MODULES = {**{name: f'dl_course.implicit.{name}' for name in IMPLICIT_STUDIES},
            'uci_regression': 'dl_course.uncertainty.uci_study',
            'dataset_shift': 'dl_course.uncertainty.shift_study',

@@ -11,8 +11,8 @@ import pytest
 import scipy.linalg
 
 from dl_course.errors import ConfigError
-from dl_course.generative import (autoencoders_study, bijectors as bj, flows, flows2d_study, gan,
-                                  gumbel, toy2d, vae)
+from dl_course.generative import (autoencoders_study, bijectors as bj, dcgan_study, flows,
+                                  flows2d_study, gan, gumbel, toy2d, vae)
 from dl_course.generative.images import independent_pixel_bits, integer_images
 
 KEY = jax.random.PRNGKey(0)
@@ -254,3 +254,42 @@ def test_score_function_estimators_are_unbiased(estimator):
   draws = gumbel.reconstruction_gradient_samples(model, params, x, jax.random.PRNGKey(3), 40_000,
                                                  estimator, 0.5)
   np.testing.assert_allclose(draws.mean(0), exact, atol=0.05 * float(jnp.abs(exact).max()) + 0.02)
+
+
+def test_frechet_distance_matches_the_closed_form_and_vanishes_on_itself():
+  rng = np.random.default_rng(0)
+  a = rng.standard_normal((400, 4))
+  b = rng.standard_normal((300, 4)) @ rng.standard_normal((4, 4)) + 1.0
+  cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+  expected = (np.sum((a.mean(0) - b.mean(0)) ** 2)
+              + np.trace(cov_a + cov_b - 2 * scipy.linalg.sqrtm(cov_a @ cov_b).real))
+  assert dcgan_study.frechet_distance(a, b) == pytest.approx(expected, rel=1e-9)
+  assert abs(dcgan_study.frechet_distance(a, a)) < 1e-9
+  dead = np.concatenate([a, np.zeros((400, 1))], 1)  # a dead ReLU feature: singular covariance
+  assert np.isfinite(dcgan_study.frechet_distance(dead, dead + 0.0))
+
+
+def test_dcgan_pieces_have_the_right_shapes_and_one_step_moves_both_networks():
+  images = jnp.asarray(np.random.default_rng(0).uniform(size=(20, 8, 8, 1)), jnp.float32)
+  draw = lambda key, n: images[jax.random.randint(key, (n,), 0, len(images))]
+  model = gan.make_gan(draw, gan.DCGenerator((8, 8, 1), (16, 8)), gan.DCDiscriminator((8, 16)),
+                       data_shape=(8, 8, 1), noise_dim=4, generator_loss_kind='non_saturating',
+                       batch_size=6, learning_rate=1e-3)
+  carry = jax.jit(model.init)(INIT_KEY)
+  samples = jax.jit(model.sample, static_argnums=2)(carry[0], KEY, 5)
+  assert samples.shape == (5, 8, 8, 1) and float(jnp.max(jnp.abs(samples))) <= 1.0
+  new, losses = jax.jit(model.step)(carry, jnp.int32(0))
+  assert losses.shape == (2,) and np.all(np.isfinite(losses))
+  for before, after in ((carry[0], new[0]), (carry[1], new[1])):
+    assert any(float(jnp.max(jnp.abs(x - y))) > 0
+               for x, y in zip(jax.tree.leaves(before), jax.tree.leaves(after)))
+
+
+def test_independent_pixels_keep_each_pixel_marginal_and_break_the_images():
+  rng = np.random.default_rng(0)
+  train = rng.integers(0, 2, (50, 3, 3, 1)).astype(np.float32)
+  train[:, 2, 2] = train[:, 0, 0]  # two pixels always equal in the data
+  out = np.asarray(dcgan_study.independent_pixels(jnp.asarray(train), KEY, 4000))
+  assert out.shape == (4000, 3, 3, 1)
+  np.testing.assert_allclose(out.mean(0), train.mean(0), atol=0.03)
+  assert abs(np.corrcoef(out[:, 0, 0, 0], out[:, 2, 2, 0])[0, 1]) < 0.1
