@@ -29,7 +29,7 @@ UNCERTAINTY_STUDIES = ('uci_regression', 'dataset_shift', 'ood_held_out_classes'
 FUNDAMENTALS_STUDIES = ('backprop', 'optimizers', 'initialisation', 'tricks', 'cnn', 'recurrent',
                         'attention', 'visualisation')
 GENERATIVE_STUDIES = ('flows2d', 'image_flows', 'vae', 'autoencoders', 'gan2d', 'dcgan',
-                      'gumbel')
+                      'gumbel', 'semi_supervised')
 MODULES = {**{name: f'dl_course.implicit.{name}' for name in IMPLICIT_STUDIES},
            'uci_regression': 'dl_course.uncertainty.uci_study',
            'dataset_shift': 'dl_course.uncertainty.shift_study',
