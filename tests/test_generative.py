@@ -293,3 +293,22 @@ def test_independent_pixels_keep_each_pixel_marginal_and_break_the_images():
   assert out.shape == (4000, 3, 3, 1)
   np.testing.assert_allclose(out.mean(0), train.mean(0), atol=0.03)
   assert abs(np.corrcoef(out[:, 0, 0, 0], out[:, 2, 2, 0])[0, 1]) < 0.1
+
+
+def test_m2_unlabelled_bound_sums_the_labelled_bounds_under_q_plus_its_entropy():
+  from dl_course.generative import semi_supervised, semi_supervised_study
+  model = semi_supervised.M2(6, 3, 2, (8,))
+  x = jnp.asarray(np.random.default_rng(0).integers(0, 2, (4, 6)), jnp.float32)
+  params = jax.jit(model.init)(INIT_KEY, x)['params']
+  key = jax.random.PRNGKey(3)
+  keys = jax.random.split(key, 3)
+  bounds = jnp.stack([semi_supervised.labelled_bound(model, params, x,
+                                                     jnp.broadcast_to(jnp.eye(3)[c], (4, 3)),
+                                                     keys[c]) for c in range(3)], -1)
+  q = jax.nn.softmax(model.apply({'params': params}, x, method=semi_supervised.M2.classify))
+  expected = jnp.sum(q * bounds, -1) - jnp.sum(q * jnp.log(q), -1)
+  np.testing.assert_allclose(semi_supervised.unlabelled_bound(model, params, x, key), expected,
+                             rtol=1e-5)
+  labelled, rest = semi_supervised_study.split_labels(np.repeat(np.arange(3), 5), 2, seed=0)
+  assert len(labelled) == 6 and not set(labelled) & set(rest) and len(rest) == 9
+  assert sorted(np.repeat(np.arange(3), 5)[labelled]) == [0, 0, 1, 1, 2, 2]

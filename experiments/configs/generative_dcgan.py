@@ -4,11 +4,18 @@ digits against independent pixels).
 
 Command:
   python -m experiments.generative --config=experiments/configs/generative_dcgan.py --workdir=/tmp/dl_course/generative_dcgan
-Expected: TBD
+Expected: reproduced 3 of 3 claims (4 seeds x 4,000 steps per loss; ~19 min
+beside another job): judge 96.4 %; non-saturating: 10 of 10 classes in every
+seed, Fréchet distance 3.77 / 4.84 / 4.57 / 4.72, judge confidence 0.92-0.93;
+minimax (same seeds): 10 of 10 classes, 2.65 / 2.90 / 3.28 / 3.49; references:
+real training digits 1.20, independent pixels 38.66. The saturating loss did
+not fail here (the discriminator never wins early enough to starve it), and no
+seed collapsed: on these 8 runs we saw no failure to report.
 
 Quick variant (CI):
   python -m experiments.generative --config=experiments/configs/generative_dcgan.py:quick --workdir=/tmp/dl_course/generative_dcgan_quick
-Expected: TBD
+Expected: reproduced 3 of 3 claims (2 seeds x 1,500 steps, ~75 s: 10 of 10
+classes each, Fréchet distance 5.75 and 4.49 vs 38.66 for independent pixels).
 """
 from experiments.configs.implicit_common import study_config
 

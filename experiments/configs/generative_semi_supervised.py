@@ -7,11 +7,15 @@ same classifier trained on the 100 labels alone.
 
 Command:
   python -m experiments.generative --config=experiments/configs/generative_semi_supervised.py --workdir=/tmp/dl_course/generative_semi_supervised
-Expected: reproduced 2 of 2 claims (PENDING).
+Expected: reproduced 2 of 2 claims (~15 min beside another job): M2 test error
+17.0 % vs 21.0 % for the classifier on the 100 labels alone (-4.0 pts). The
+paper: M2 11.97 % with 100 labels on full MNIST (50,000 unlabelled images to
+our 3,900). The error falls slowly: 23.4 % at 2,000 steps (worse than the
+labels alone), 18.9 % at 5,000.
 
-Quick variant (CI): 2,000 steps.
+Quick variant (CI): 6,000 steps.
   python -m experiments.generative --config=experiments/configs/generative_semi_supervised.py:quick --workdir=/tmp/dl_course/generative_semi_supervised_quick
-Expected: reproduced 2 of 2 claims (PENDING).
+Expected: reproduced 2 of 2 claims (~6 min: M2 17.9 % vs 20.7 %, -2.8 pts).
 """
 from experiments.configs.implicit_common import study_config
 
@@ -21,5 +25,5 @@ def get_config(arg=None):
       arg, 'semi_supervised',
       full=dict(labels_per_class=10, latent_dim=50, hidden=(500,), num_steps=10_000,
                 unlabelled_batch=100, eval_every=500, learning_rate=1e-3, alpha=10.0,
-                error_target=0.25),
-      quick=dict(num_steps=2000, error_target=0.3))
+                error_target=0.19, min_gain=0.02),
+      quick=dict(num_steps=6000, error_target=0.2, min_gain=0.01))
