@@ -25,6 +25,7 @@ class M2(nn.Module):
   num_classes: int
   latent_dim: int
   hidden: Sequence[int]
+  likelihood: str = 'bernoulli'
 
   def setup(self):
     self.classifier_layers = [nn.Dense(w) for w in self.hidden]
@@ -33,6 +34,8 @@ class M2(nn.Module):
     self.encoder_out = nn.Dense(2 * self.latent_dim)
     self.decoder_layers = [nn.Dense(w) for w in reversed(self.hidden)]
     self.decoder_out = nn.Dense(self.data_dim)
+    if self.likelihood == 'gaussian':
+      self.log_scale = self.param('log_scale', nn.initializers.zeros, (self.data_dim,))
 
   def classify(self, x):
     """Logits of q(y|x)."""
@@ -54,6 +57,15 @@ class M2(nn.Module):
       h = nn.relu(layer(h))
     return self.decoder_out(h)
 
+  def log_likelihood(self, x, decoded):
+    """log p(x|y,z) summed over dimensions: Bernoulli logits, or a Gaussian mean
+    with a learned scale per dimension (M1+M2, where x is M1's latent code)."""
+    if self.likelihood == 'bernoulli':
+      return -jnp.sum(jnp.logaddexp(0.0, decoded) - x * decoded, -1)
+    log_scale = self.log_scale
+    return jnp.sum(-0.5 * ((x - decoded) * jnp.exp(-log_scale)) ** 2 - log_scale
+                   - 0.5 * math.log(2 * math.pi), -1)
+
   def __call__(self, x):
     y = jax.nn.one_hot(jnp.argmax(self.classify(x), -1), self.num_classes)
     mean, _ = self.encode(x, y)
@@ -65,8 +77,8 @@ def labelled_bound(model: M2, params, x, y_one_hot, key):
   variables = {'params': params}
   mean, log_var = model.apply(variables, x, y_one_hot, method=M2.encode)
   z = mean + jnp.exp(0.5 * log_var) * jax.random.normal(key, mean.shape)
-  logits = model.apply(variables, z, y_one_hot, method=M2.decode)
-  log_px = -jnp.sum(jnp.logaddexp(0.0, logits) - x * logits, -1)
+  decoded = model.apply(variables, z, y_one_hot, method=M2.decode)
+  log_px = model.apply(variables, x, decoded, method=M2.log_likelihood)
   kl = 0.5 * jnp.sum(jnp.exp(log_var) + mean ** 2 - 1.0 - log_var, -1)
   return log_px - math.log(model.num_classes) - kl
 
