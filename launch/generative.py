@@ -24,7 +24,8 @@ CONFIGS = {'flows2d': 'generative_flows2d', 'image_flows': 'generative_image_flo
            'image_flows_mnist': 'generative_image_flows_mnist',
            'vae': 'generative_vae', 'vae_digits': 'generative_vae_digits',
            'autoencoders': 'generative_autoencoders', 'gan2d': 'generative_gan2d',
-           'dcgan': 'generative_dcgan', 'gumbel': 'generative_gumbel'}
+           'dcgan': 'generative_dcgan', 'gumbel': 'generative_gumbel',
+           'semi_supervised': 'generative_semi_supervised'}
 
 
 def claims(full: bool, workdir: pathlib.Path) -> list[Claim]:

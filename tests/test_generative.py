@@ -312,3 +312,17 @@ def test_m2_unlabelled_bound_sums_the_labelled_bounds_under_q_plus_its_entropy()
   labelled, rest = semi_supervised_study.split_labels(np.repeat(np.arange(3), 5), 2, seed=0)
   assert len(labelled) == 6 and not set(labelled) & set(rest) and len(rest) == 9
   assert sorted(np.repeat(np.arange(3), 5)[labelled]) == [0, 0, 1, 1, 2, 2]
+
+
+def test_m2_gaussian_likelihood_is_the_normal_log_density():
+  import scipy.stats
+  from dl_course.generative import semi_supervised
+  model = semi_supervised.M2(3, 2, 2, (4,), 'gaussian')
+  x = jnp.asarray(np.random.default_rng(1).standard_normal((5, 3)), jnp.float32)
+  params = jax.jit(model.init)(INIT_KEY, x)['params']
+  params = {**params, 'log_scale': jnp.array([-0.5, 0.0, 0.7])}
+  decoded = x + 0.3
+  ours = model.apply({'params': params}, x, decoded, method=semi_supervised.M2.log_likelihood)
+  expected = scipy.stats.norm.logpdf(np.asarray(x), np.asarray(decoded),
+                                     np.exp([-0.5, 0.0, 0.7])).sum(-1)
+  np.testing.assert_allclose(ours, expected, rtol=1e-5)

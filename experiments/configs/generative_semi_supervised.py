@@ -3,7 +3,9 @@
 for q(y|x), q(z|x,y) and p(x|y,z), 50 latents, Adam 1e-3, 100 unlabelled +
 all 100 labelled images per step, classification weight alpha = 10 on the
 per-example means (Kingma et al.'s 0.1 N on sums), 10,000 steps; beside the
-same classifier trained on the 100 labels alone.
+same classifier trained on the 100 labels alone. Then M1+M2: a VAE (M1; 500
+hidden, 50 latents) trained on all 4,000 images, and the same M2 with a
+Gaussian likelihood on its codes, beside a classifier on the 100 labelled codes.
 
 Command:
   python -m experiments.generative --config=experiments/configs/generative_semi_supervised.py --workdir=/tmp/dl_course/generative_semi_supervised
