@@ -19,6 +19,7 @@ from __future__ import annotations
 import pathlib
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import optax
 
@@ -123,11 +124,11 @@ def transfer_part(config, train, test, log) -> dict:
           eval_every=config.eval_every, eval_sets={'test': target}, scan=False,
           initial_params=initial_params)
       if name == 'linear probe':  # the frozen layers must not have moved
-        out['probe frozen change'] = max(
-            out.get('probe frozen change', 0.0),
-            *(float(np.max(np.abs(np.asarray(a) - np.asarray(b))))
-              for layer in start if layer != HEAD
-              for a, b in zip(jax.tree.leaves(state.params[layer]), jax.tree.leaves(start[layer]))))
+        frozen = lambda params: {layer: v for layer, v in params.items() if layer != HEAD}
+        moved = jax.tree.map(lambda a, b: float(jnp.max(jnp.abs(a - b))),
+                             frozen(state.params), frozen(start))
+        out['probe frozen change'] = max(out.get('probe frozen change', 0.0),
+                                         *jax.tree.leaves(moved))
       out[f'{name}, {per_class} per class'] = run_history
       log({'part': 'transfer', 'training': name, 'labels_per_class': per_class,
            'test_accuracy_5_9': run_history['test/accuracy'][-1]})

@@ -19,6 +19,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from dl_course.generative.vae import decoder_log_likelihood
+
 
 class M2(nn.Module):
   data_dim: int
@@ -60,11 +62,8 @@ class M2(nn.Module):
   def log_likelihood(self, x, decoded):
     """log p(x|y,z) summed over dimensions: Bernoulli logits, or a Gaussian mean
     with a learned scale per dimension (M1+M2, where x is M1's latent code)."""
-    if self.likelihood == 'bernoulli':
-      return -jnp.sum(jnp.logaddexp(0.0, decoded) - x * decoded, -1)
-    log_scale = self.log_scale
-    return jnp.sum(-0.5 * ((x - decoded) * jnp.exp(-log_scale)) ** 2 - log_scale
-                   - 0.5 * math.log(2 * math.pi), -1)
+    return decoder_log_likelihood(x, decoded,
+                                  None if self.likelihood == 'bernoulli' else self.log_scale)
 
   def __call__(self, x):
     y = jax.nn.one_hot(jnp.argmax(self.classify(x), -1), self.num_classes)

@@ -48,15 +48,22 @@ class VAE(nn.Module):
 
   def log_likelihood(self, x, decoded):
     """log p(x|z) summed over pixels."""
-    if self.decoder == 'bernoulli':
-      return -jnp.sum(jnp.logaddexp(0.0, decoded) - x * decoded, -1)
-    log_scale = self.log_scale
-    return jnp.sum(-0.5 * ((x - decoded) * jnp.exp(-log_scale)) ** 2 - log_scale
-                   - 0.5 * math.log(2 * math.pi), -1)
+    return decoder_log_likelihood(x, decoded,
+                                  None if self.decoder == 'bernoulli' else self.log_scale)
 
   def __call__(self, x):
     mean, log_var = self.encode(x)
     return self.decode(mean)
+
+
+def decoder_log_likelihood(x, decoded, log_scale=None):
+  """log p(x | decoder output) summed over the last axis: Bernoulli with logits
+  `decoded` when log_scale is None, else Gaussian with mean `decoded` and a
+  scale exp(log_scale) per dimension."""
+  if log_scale is None:
+    return -jnp.sum(jnp.logaddexp(0.0, decoded) - x * decoded, -1)
+  return jnp.sum(-0.5 * ((x - decoded) * jnp.exp(-log_scale)) ** 2 - log_scale
+                 - 0.5 * math.log(2 * math.pi), -1)
 
 
 def _diag_normal_log_prob(z, mean, log_var):
