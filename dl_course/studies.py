@@ -1,65 +1,113 @@
-"""Runs one study (implicit regularisation, uncertainty, fundamentals, generative) into a workdir.
+"""The one study protocol: a `Study` record, and the bookkeeping every study shares.
 
-A study module provides
-  validate(config)                      -> raises ConfigError on a bad key
-  run(config, log) -> summary           log(record) appends to metrics.jsonl
-  plot(summary, workdir)                -> writes its PNG figures
-  claims(config, summary) -> [Claim]    its expected results, checked
-and the runner does the bookkeeping: config.json, manifest.json, metrics.jsonl,
-summary.json. A study is short and deterministic, so a second run in the same
-workdir starts afresh (and writes byte-identical metrics for the same seed and
-device count); long grids save each finished cell in metrics.jsonl as they go.
+A study is a record (experiments/registry.py lists them all, by explicit import):
+
+  name, family     how `launch.reproduce` and `--config.study` name it
+  config           the config module (`get_config(arg)`; the docstring holds its
+                   commands and expected result; claim thresholds are config keys)
+  run              run(config, workdir, max_chunks=None) -> summary, or Stopped when
+                   it stopped before the end (SIGTERM, --max_chunks) and can resume
+  claims           claims(config, summary) -> [Claim], its expected results, checked
+  table            table(summary) -> str, a results table beside published rows
+  resumes          whether rerunning the same command in the workdir continues it
+  reproduce_args   the config arguments `launch.reproduce` runs, quick then full;
+                   several arguments (seeds) are run one by one and their summaries
+                   averaged before the claims are checked
+  own_process      `launch.reproduce` runs it in a child process (RL, see WORKSPACE.md)
+
+Most studies are a module with validate(config), run(config, log) -> summary,
+plot(summary, workdir), claims(config, summary) and maybe table(summary);
+`logged_run(module)` turns such a module into the record's `run`: it validates
+first, writes config.json, manifest.json, metrics.jsonl (a `step` in every
+record), summary.json and the figures. Such a study is short and deterministic:
+rerun in its workdir it starts afresh and writes byte-identical metrics.
 """
 from __future__ import annotations
 
-import importlib
+import dataclasses
 import json
 import pathlib
+import types
+from collections.abc import Callable, Sequence
 
 import ml_collections
+import numpy as np
 
 from dl_course.claims import Claim
 from dl_course.config import check_range, to_json_dict
 from dl_course.engine.records import MetricWriter, is_writer, write_json, write_manifest
-from dl_course.errors import ConfigError
-
-IMPLICIT_STUDIES = ('min_norm', 'max_margin', 'edge_of_stability', 'batch_size_lr',
-                    'random_labels', 'double_descent', 'gradient_regularisation')
-UNCERTAINTY_STUDIES = ('uci_regression', 'dataset_shift', 'ood_held_out_classes')
-FUNDAMENTALS_STUDIES = ('backprop', 'optimizers', 'initialisation', 'tricks', 'cnn', 'recurrent',
-                        'attention', 'visualisation')
-GENERATIVE_STUDIES = ('flows2d', 'image_flows', 'vae', 'autoencoders', 'gan2d', 'dcgan',
-                      'gumbel', 'semi_supervised')
-MODULES = {**{name: f'dl_course.implicit.{name}' for name in IMPLICIT_STUDIES},
-           'uci_regression': 'dl_course.uncertainty.uci_study',
-           'dataset_shift': 'dl_course.uncertainty.shift_study',
-           'ood_held_out_classes': 'dl_course.uncertainty.ood_study',
-           **{name: f'dl_course.fundamentals.{name}_study' for name in FUNDAMENTALS_STUDIES},
-           **{name: f'dl_course.generative.{name}_study' for name in GENERATIVE_STUDIES}}
+from dl_course.errors import UserError
 
 
-def study_module(name: str):
-  if name not in MODULES:
-    raise ConfigError('study', name, 'one of ' + ', '.join(MODULES))
-  return importlib.import_module(MODULES[name])
+@dataclasses.dataclass(frozen=True)
+class Stopped:
+  """What a resumable study's run returns when it stopped before the end."""
+  step: int
+  reason: str  # 'SIGTERM' or '--max_chunks'
 
 
-def run_study(config: ml_collections.ConfigDict, workdir: pathlib.Path
-              ) -> tuple[dict, list[Claim]]:
-  module = study_module(config.study)
-  check_range(config, 'seed', 0, integer=True)
-  module.validate(config)
-  workdir = pathlib.Path(workdir)
-  if is_writer():
-    write_json(workdir / 'config.json', to_json_dict(config))
-    (workdir / 'metrics.jsonl').unlink(missing_ok=True)
-  write_manifest(workdir, seed=config.seed, start_step=0)
-  writer = MetricWriter(workdir)
-  summary = module.run(config, writer.write)
-  if is_writer():
-    write_json(workdir / 'summary.json', summary)
-    module.plot(summary, workdir)
-  return summary, module.claims(config, summary)
+@dataclasses.dataclass(frozen=True)
+class Study:
+  name: str
+  family: str
+  config: types.ModuleType
+  run: Callable
+  claims: Callable[[ml_collections.ConfigDict, dict], list[Claim]]
+  table: Callable[[dict], str] | None = None
+  resumes: bool = False
+  reproduce_args: tuple[Sequence[str], Sequence[str]] = (('quick',), ('',))
+  own_process: bool = False
+
+  def get_config(self, arg: str = '') -> ml_collections.ConfigDict:
+    return self.config.get_config(arg or None)
+
+  @property
+  def config_path(self) -> str:
+    """The config file, relative to the repository root (for commands)."""
+    path = pathlib.Path(self.config.__file__).resolve()
+    return str(path.relative_to(pathlib.Path(__file__).resolve().parents[1]))
+
+
+def from_module(name: str, family: str, config: types.ModuleType, module: types.ModuleType,
+                **fields) -> Study:
+  """The record of a study written as a module with validate / run / plot / claims."""
+  return Study(name=name, family=family, config=config, run=logged_run(module),
+               claims=module.claims, table=getattr(module, 'table', None), **fields)
+
+
+def logged_run(module: types.ModuleType) -> Callable:
+  def run(config: ml_collections.ConfigDict, workdir: pathlib.Path,
+          max_chunks: int | None = None) -> dict:
+    if max_chunks is not None:
+      raise UserError(f'--max_chunks is not allowed for study {config.study!r}: it runs '
+                      'in one go (only resumable studies stop after N chunks)')
+    check_range(config, 'seed', 0, integer=True)
+    module.validate(config)
+    workdir = pathlib.Path(workdir)
+    if is_writer():
+      write_json(workdir / 'config.json', to_json_dict(config))
+      (workdir / 'metrics.jsonl').unlink(missing_ok=True)
+    write_manifest(workdir, seed=config.seed, start_step=0)
+    writer = MetricWriter(workdir)
+    summary = module.run(config, writer.write)
+    if is_writer():
+      write_json(workdir / 'summary.json', summary)
+      module.plot(summary, workdir)
+    return summary
+  return run
+
+
+def mean_summary(summaries: list[dict]) -> dict:
+  """Several seeds' summaries as one: numbers averaged, each seed's kept under
+  `per_seed`, `num_seeds` set; other entries taken from the first."""
+  first = summaries[0]
+  combined = {k: v for k, v in first.items()}
+  for key, value in first.items():
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+      combined[key] = float(np.mean([s[key] for s in summaries]))
+  combined['per_seed'] = summaries
+  combined['num_seeds'] = len(summaries)
+  return combined
 
 
 def load_summary(workdir) -> dict:

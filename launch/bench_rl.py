@@ -24,7 +24,7 @@ import jax
 from absl import app, flags
 
 from dl_course.rl import ppo
-from experiments.configs.rl_ppo_cartpole import get_config
+from experiments.configs.rl.ppo_cartpole import get_config
 
 _SEEDS = flags.DEFINE_integer('seeds', 8, 'Seeds in the vmapped run.')
 _STEPS = flags.DEFINE_integer('total_timesteps', 500_000, 'Environment steps per seed.')

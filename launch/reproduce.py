@@ -1,40 +1,116 @@
-"""Re-runs a study's published claims and prints claim | target | ours | pass.
+"""Re-runs studies' claims and prints claim | target | ours | pass.
 
-  python -m launch.reproduce mnist1d            # quick variant
-  python -m launch.reproduce mnist1d --full     # published scale
-  python -m launch.reproduce --list
+  python -m launch.reproduce mnist1d                  # a family, quick variants
+  python -m launch.reproduce uncertainty --full       # at the published scale
+  python -m launch.reproduce ppo_cartpole,vae         # studies by name
+  python -m launch.reproduce all                      # every family
+  python -m launch.reproduce --list                   # families and studies
 
-Exits 0 only if every claim passes; the last line reads `reproduced K of N claims`.
+Studies come from experiments/registry.py. Each writes <workdir>/<study>/ (its
+records and figures); the run writes <workdir>/summary.md. Exits 0 only if every
+claim passes; the last line reads `reproduced K of N claims`.
 """
 from __future__ import annotations
 
-import importlib
 import pathlib
 import sys
 import tempfile
+import time
 
 from absl import flags, logging
 
-from dl_course.claims import report
-from experiments import cli
-from launch.study_registry import STUDIES
+from dl_course.claims import Claim, format_table
+from dl_course.engine.records import prepare_workdir
+from dl_course.studies import Study, load_summary, mean_summary
+from experiments import cli, registry
+from launch.watchdog import run_with_restarts
 
 _FULL = flags.DEFINE_bool('full', False, 'Run at the published scale instead of the quick variant.')
-_WORKDIR = flags.DEFINE_string('workdir', None, 'Where the runs go (default: a temp dir).')
-_LIST = flags.DEFINE_bool('list', False, 'List the studies and exit.')
+_WORKDIR = flags.DEFINE_string('workdir', None, 'Where the runs go (default: a new temp dir).')
+_LIST = flags.DEFINE_bool('list', False, 'List the families and their studies, then exit.')
+
+
+def run_variant(study: Study, arg: str, workdir: pathlib.Path) -> dict:
+  """One config argument of a study, run into `workdir`; returns its summary."""
+  if study.own_process:
+    # RL runs in a child restarted when it stalls: jaxlib 0.10's CPU runtime was
+    # seen to wedge (WORKSPACE.md); the rerun resumes from its checkpoint exactly.
+    config_flag = study.config_path + (f':{arg}' if arg else '')
+    done = run_with_restarts([sys.executable, '-m', 'experiments.main',
+                              f'--config={config_flag}', f'--workdir={workdir}'])
+    if done.returncode != 0:
+      lines = done.stderr.strip().splitlines() or ['(no output)']
+      raise cli.UserError(f'{study.name} failed (exit {done.returncode}): {lines[-1]}')
+    return load_summary(workdir)
+  config = study.get_config(arg)
+  if 'progress' in config:
+    config.progress = False
+  return study.run(config, workdir)
+
+
+def reproduce(study: Study, full: bool, workdir: pathlib.Path) -> tuple[list[Claim], str]:
+  """The study's claims at that scale, and its results table (or '')."""
+  args = study.reproduce_args[int(full)]
+  summaries = []
+  for arg in args:
+    out = workdir / study.name / (arg.replace('=', '') if len(args) > 1 else '')
+    out.mkdir(parents=True, exist_ok=True)
+    summaries.append(run_variant(study, arg, out))
+  summary = summaries[0] if len(summaries) == 1 else mean_summary(summaries)
+  claims = study.claims(study.get_config(args[-1]), summary)
+  return claims, study.table(summary) if study.table else ''
+
+
+def summary_markdown(title: str, rows: list[tuple[Study, list[Claim], float]],
+                     workdir: pathlib.Path) -> str:
+  claims = [c for _, study_claims, _ in rows for c in study_claims]
+  lines = [f'# {title}', '', '| study | claim | target | ours | pass |', '|---|---|---|---|---|']
+  lines += [f'| {study.name} | {c.claim} | {c.target} | {c.ours} | '
+            f'{"pass" if c.passed else "FAIL"} |' for study, study_claims, _ in rows
+            for c in study_claims]
+  lines += ['', f'reproduced {sum(c.passed for c in claims)} of {len(claims)} claims', '',
+            '| study | seconds | figures |', '|---|---|---|']
+  for study, _, seconds in rows:
+    figures = ', '.join(sorted(p.name for p in (workdir / study.name).rglob('*.png')))
+    lines.append(f'| {study.name} | {seconds:.0f} | {figures} |')
+  return '\n'.join(lines) + '\n'
+
+
+def list_studies() -> str:
+  lines = []
+  for family, studies in registry.FAMILIES.items():
+    lines.append(f'{family}: ' + ', '.join(s.name + (' (resumes)' if s.resumes else '')
+                                           for s in studies))
+  return '\n'.join(lines)
 
 
 def main(argv):
   if _LIST.value:
-    print('\n'.join(sorted(STUDIES)))
+    print(list_studies())
     return
-  if len(argv) != 2 or argv[1] not in STUDIES:
-    given = ' '.join(argv[1:]) or '(none)'
-    raise cli.UserError(f'study {given!r} is unknown; allowed: {", ".join(sorted(STUDIES))}')
+  names = [n for part in argv[1:] for n in part.split(',') if n]
+  studies = registry.select(names)
   logging.set_verbosity(logging.ERROR)
-  workdir = pathlib.Path(_WORKDIR.value or tempfile.mkdtemp(prefix=f'reproduce_{argv[1]}_'))
-  module = importlib.import_module(STUDIES[argv[1]])
-  sys.exit(report(module.claims(_FULL.value, workdir)))
+  workdir = prepare_workdir(_WORKDIR.value or tempfile.mkdtemp(prefix='reproduce_'))
+  variant = 'full' if _FULL.value else 'quick'
+  rows, tables = [], []
+  for index, study in enumerate(studies, 1):
+    start = time.perf_counter()
+    claims, table = reproduce(study, _FULL.value, workdir)
+    seconds = time.perf_counter() - start
+    rows.append((study, claims, seconds))
+    if table:
+      tables.append(f'{study.name}\n{table}\n')
+    passed = sum(c.passed for c in claims)
+    print(f'[{index}/{len(studies)}] {study.family}/{study.name} ({variant}): {passed} of '
+          f'{len(claims)} claims in {seconds:.0f} s', flush=True)
+  title = f'{", ".join(names)}: {variant} variants'
+  (workdir / 'summary.md').write_text(summary_markdown(title, rows, workdir))
+  claims = [c for _, study_claims, _ in rows for c in study_claims]
+  print('\n'.join(tables))
+  print(f'records, figures and summary.md in {workdir}')
+  print(format_table(claims), flush=True)
+  sys.exit(0 if claims and all(c.passed for c in claims) else 1)
 
 
 if __name__ == '__main__':

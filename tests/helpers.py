@@ -12,7 +12,7 @@ import numpy as np
 from launch.watchdog import run_with_restarts
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
-MLP_QUICK = 'experiments/configs/mnist1d_mlp.py:quick'
+MLP_QUICK = 'experiments/configs/mnist1d/mlp.py:quick'
 
 
 def env_with_devices(devices: int = 1) -> dict:
@@ -24,7 +24,7 @@ def env_with_devices(devices: int = 1) -> dict:
 
 
 def classify_command(workdir, *overrides, config: str = MLP_QUICK) -> list[str]:
-  return [sys.executable, '-m', 'experiments.classify', f'--config={config}',
+  return [sys.executable, '-m', 'experiments.main', f'--config={config}',
           f'--workdir={workdir}', '--config.progress=False', *overrides]
 
 

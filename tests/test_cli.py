@@ -77,11 +77,12 @@ def test_resume_with_another_config_keeps_the_old_run(tmp_path):
 
 def test_reproduce_unknown_study():
   done = run([sys.executable, '-m', 'launch.reproduce', 'alchemy'])
-  assert_one_line_error(done, "study 'alchemy' is unknown; allowed: fundamentals, generative, "
-                              "implicit_regularisation, mnist1d, rl, uncertainty")
+  assert_one_line_error(done, "'alchemy' is neither a family nor a study; allowed: all, mnist1d, "
+                              "implicit_regularisation, uncertainty, rl, fundamentals, "
+                              "generative or one of mnist1d_logreg")
 
 
-def test_suite_only_flag_with_an_unknown_run_is_one_line():
-  done = run([sys.executable, '-m', 'launch.generative', '--only=flows3d'])
-  assert_one_line_error(done, '--only=flows3d is not allowed: a comma-separated subset of '
-                              'flows2d, image_flows')
+def test_a_config_naming_an_unknown_study_is_one_line(tmp_path):
+  done = run(classify_command(tmp_path, '--config.study=alchemy'))
+  assert_one_line_error(done, "config.study='alchemy' is not allowed: one of classification, "
+                              "mnist1d_logreg")

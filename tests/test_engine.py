@@ -17,7 +17,7 @@ from dl_course.engine.state import init_train_state
 from dl_course.engine.steps import (classification_loss, classification_per_example,
                                     make_eval_sums, make_train_step)
 from dl_course.errors import TrainingDivergedError, UserError
-from experiments.configs import mnist1d_mlp
+from experiments.configs.mnist1d import mlp as mnist1d_mlp
 
 
 def tiny_config(**overrides):
@@ -90,6 +90,28 @@ def test_a_run_writes_its_records(tmp_path):
   assert [r['step'] for r in records] == [20, 40, 60]
   assert {'train/loss', 'train/accuracy', 'test/loss', 'test/accuracy'} <= set(records[0])
   assert read_checkpoint(tmp_path / 'checkpoints')[0] == 60
+
+
+def test_load_run_gives_back_the_trained_classifier(tmp_path):
+  import dl_course
+  config = tiny_config()
+  result = train_and_evaluate(config, tmp_path)
+  run = dl_course.load_run(tmp_path)
+  assert run.step == 60 and int(run.state.step) == 60 and run.metrics[-1]['step'] == 60
+  assert run.config.model.name == config.model.name
+  test = data.load(config.dataset, 'test')
+  logits = run.model.apply({'params': run.state.params}, test.x, train=False)
+  accuracy = float(np.mean(np.argmax(logits, -1) == test.y))
+  assert accuracy == pytest.approx(result['test/accuracy'], abs=1e-6)
+
+
+def test_load_run_of_an_empty_or_stateless_workdir_is_one_user_error(tmp_path):
+  import dl_course
+  with pytest.raises(UserError, match='holds no run'):
+    dl_course.load_run(tmp_path)
+  (tmp_path / 'config.json').write_text('{"study": "min_norm", "seed": 0}')
+  with pytest.raises(UserError, match="study 'min_norm' keeps no trained state"):
+    dl_course.load_run(tmp_path)
 
 
 def test_nan_halts_naming_metric_and_step_and_keeps_the_last_good_checkpoint(tmp_path):

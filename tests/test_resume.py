@@ -1,6 +1,6 @@
 """Exact resume across processes, SIGKILL during a save, SIGTERM, 1 vs 4 devices.
 
-Every run here is a real `python -m experiments.classify` process; 4-device runs
+Every run here is a real `python -m experiments.main` process; 4-device runs
 use fake CPU devices (--xla_force_host_platform_device_count=4).
 """
 import json
@@ -15,7 +15,7 @@ from tests.helpers import assert_trees_bitwise_equal, classify_command, popen, r
 
 SHORT = ('--config.num_steps=600', '--config.eval_every=100', '--config.checkpoint_every=200',
          '--config.steps_per_dispatch=50')
-# Runs experiments.classify, but SIGKILLs the process right after the async save of
+# Runs experiments.main, but SIGKILLs the process right after the async save of
 # step 400 has started: the checkpoint is then half-written.
 KILL_DURING_SAVE = '''
 import os, signal, sys
@@ -26,9 +26,9 @@ def save_then_die(self, step, state, loop_state):
   if step == 400:
     os.kill(os.getpid(), signal.SIGKILL)
 checkpoint.Checkpointer.save = save_then_die
-from experiments import classify, cli
-sys.argv = ['classify'] + sys.argv[1:]
-cli.run(classify.main)
+from experiments import cli, main
+sys.argv = ['main'] + sys.argv[1:]
+cli.run(main.main)
 '''
 
 

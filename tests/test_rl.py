@@ -40,8 +40,8 @@ def test_gae_and_returns_by_hand():
 
 
 def rl_command(workdir, *extra):
-  return [sys.executable, '-m', 'experiments.rl',
-          '--config=experiments/configs/rl_ppo_cartpole.py:quick', f'--workdir={workdir}',
+  return [sys.executable, '-m', 'experiments.main',
+          '--config=experiments/configs/rl/ppo_cartpole.py:quick', f'--workdir={workdir}',
           *TINY, *extra]
 
 
@@ -58,9 +58,19 @@ def uninterrupted(tmp_path_factory):
   return workdir
 
 
+def test_load_run_gives_back_every_seed_and_the_policy_network(uninterrupted):
+  import dl_course
+  run = dl_course.load_run(uninterrupted)
+  assert run.summary['num_seeds'] == run.config.num_seeds
+  params = jax.tree.map(lambda a: a[0], run.state.params)  # seed 0
+  policy, value = run.model.apply({'params': params}, jnp.zeros((3, 4)))
+  assert policy.shape == (3, 2) and value.shape == (3,)
+  assert run.step == run.metrics[-1]['step']
+
+
 def test_a_chunked_run_stopped_and_resumed_is_bit_identical(uninterrupted, tmp_path, capsys):
   first = run(rl_command(tmp_path, '--max_chunks=2'))
-  assert first.returncode == 0 and 'stopped after' in first.stdout, first.stderr
+  assert first.returncode == 0 and 'stopped by --max_chunks at step' in first.stdout, first.stderr
   assert len((tmp_path / 'metrics.jsonl').read_text().splitlines()) == 4
   restarts_first = capsys.readouterr().err.count('made no progress')
   second = run(rl_command(tmp_path))
@@ -112,7 +122,7 @@ def test_reinforce_reward_to_go_bootstraps_only_where_the_episode_goes_on():
 def test_dqn_replay_ring_and_target_copies():
   import jax
   from dl_course.rl import dqn
-  from experiments.configs.rl_dqn_cartpole import get_config
+  from experiments.configs.rl.dqn_cartpole import get_config
   config = get_config('quick')
   config.update(num_envs=2, buffer_size=6, train_frequency=1, cycles_per_update=5,
                 learning_starts=0, target_update_interval=4, total_timesteps=20,
@@ -133,8 +143,8 @@ def test_dqn_replay_ring_and_target_copies():
 
 
 def test_dqn_on_a_continuous_action_env_is_a_one_line_error(tmp_path):
-  done = run([sys.executable, '-m', 'experiments.rl',
-              '--config=experiments/configs/rl_dqn_cartpole.py:quick', f'--workdir={tmp_path}',
+  done = run([sys.executable, '-m', 'experiments.main',
+              '--config=experiments/configs/rl/dqn_cartpole.py:quick', f'--workdir={tmp_path}',
               '--config.env=Pendulum-v1'], timeout=60)
   assert_one_line_error(done, "config.env='Pendulum-v1' is not allowed: an environment with "
                               "discrete actions")

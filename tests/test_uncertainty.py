@@ -137,8 +137,8 @@ def test_dropout_log_likelihood_with_one_sample_is_the_gaussian_density():
     ('--config.num_splits=1', 'config.num_splits=1 is not allowed: >= 2'),
 ], ids=['unknown dataset', 'dropout rate 1', 'one split'])
 def test_uci_bad_input_is_one_line(tmp_path, override, expected):
-  done = run([sys.executable, '-m', 'experiments.uncertainty',
-              '--config=experiments/configs/uncertainty_uci.py:quick', f'--workdir={tmp_path}',
+  done = run([sys.executable, '-m', 'experiments.main',
+              '--config=experiments/configs/uncertainty/uci.py:quick', f'--workdir={tmp_path}',
               override])
   assert_one_line_error(done, expected)
 
@@ -214,7 +214,7 @@ def test_rotation_shift_turns_images_and_noise_shift_is_seeded():
 def test_validation_split_is_disjoint_and_classifiers_predict_every_method():
   from dl_course.uncertainty import classifiers
   from dl_course.uncertainty.shift_study import split_validation
-  from experiments.configs.uncertainty_shift import get_config
+  from experiments.configs.uncertainty.shift import get_config
   train = load('moons', 'train')
   (x, y), (x_val, y_val) = split_validation(train.x, train.y, 100, seed=0)
   assert len(x_val) == 100 and len(x) + 100 == len(train.x)
@@ -241,8 +241,8 @@ def test_validation_split_is_disjoint_and_classifiers_predict_every_method():
     ('--config.dataset=mnist1d', "config.shift='rotation' is not allowed: noise for inputs"),
 ], ids=['unknown shift', 'no clean intensity', 'validation too big', 'rotating 1-D data'])
 def test_shift_bad_input_is_one_line(tmp_path, override, expected):
-  done = run([sys.executable, '-m', 'experiments.uncertainty',
-              '--config=experiments/configs/uncertainty_shift.py:quick', f'--workdir={tmp_path}',
+  done = run([sys.executable, '-m', 'experiments.main',
+              '--config=experiments/configs/uncertainty/shift.py:quick', f'--workdir={tmp_path}',
               override])
   assert_one_line_error(done, expected)
 
@@ -254,7 +254,7 @@ def test_shift_bad_input_is_one_line(tmp_path, override, expected):
 ], ids=['wrong shape', 'tfds data not prepared'])
 def test_far_ood_dataset_errors_are_one_line_and_come_before_training(tmp_path, override,
                                                                       expected):
-  done = run([sys.executable, '-m', 'experiments.uncertainty',
-              '--config=experiments/configs/uncertainty_ood.py:quick', f'--workdir={tmp_path}',
+  done = run([sys.executable, '-m', 'experiments.main',
+              '--config=experiments/configs/uncertainty/ood.py:quick', f'--workdir={tmp_path}',
               f'--config.data_dir={tmp_path}', override], timeout=60)
   assert_one_line_error(done, expected)

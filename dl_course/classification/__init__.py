@@ -1,4 +1,5 @@
 """Supervised classification on the registry's datasets (MNIST-1D, digits, ...)."""
-from dl_course.classification.trainer import default_config, train_and_evaluate, validate
+from dl_course.classification.trainer import (claims, default_config, run, train_and_evaluate,
+                                              validate)
 
-__all__ = ['default_config', 'train_and_evaluate', 'validate']
+__all__ = ['claims', 'default_config', 'run', 'train_and_evaluate', 'validate']

@@ -15,6 +15,7 @@ import jax.numpy as jnp
 import ml_collections
 
 from dl_course import data, models
+from dl_course.claims import Claim, at_least
 from dl_course.config import check_choice, check_range, to_json_dict
 from dl_course.engine import optimizers
 from dl_course.engine.checkpoint import Checkpointer, abstract_with_sharding
@@ -27,6 +28,7 @@ from dl_course.engine.state import init_train_state
 from dl_course.engine.steps import (classification_loss, classification_per_example,
                                     make_eval_sums, make_train_step)
 from dl_course.errors import UserError
+from dl_course.studies import Stopped
 from dl_course import plots
 
 # Keys that may change between a run and its resumption: they do not change results.
@@ -36,6 +38,7 @@ RESUMABLE_CHANGES = frozenset({'progress'})
 def default_config() -> ml_collections.ConfigDict:
   """Defaults shared by every classification config; config files override them."""
   config = ml_collections.ConfigDict()
+  config.study = 'classification'
   config.seed = 0
   config.dataset = 'mnist1d'
   config.data_dir = ''
@@ -52,6 +55,8 @@ def default_config() -> ml_collections.ConfigDict:
   config.checkpoint_every = 1000
   config.keep_checkpoints = 3
   config.progress = True
+  # The run's claim: test accuracy at least this (0: no claim), and its source.
+  config.claim = ml_collections.ConfigDict({'min_test_accuracy': 0.0, 'source': ''})
   return config
 
 
@@ -67,8 +72,20 @@ def validate(config) -> None:
   optimizers.validate(config)
 
 
-def train_and_evaluate(config: ml_collections.ConfigDict, workdir: pathlib.Path) -> dict:
-  """Trains (or resumes) the run in `workdir`; returns the last logged record."""
+def build_model_and_init(config, info):
+  """The model, optimizer and init(key) -> TrainState of a config (dataset `info`)."""
+  model = models.build(config.model, info.num_classes)
+  tx = optimizers.build(config.optimizer, config.num_steps)
+
+  def init(key):
+    return init_train_state(model, tx, jnp.zeros((1, *info.input_shape)), key)
+  return model, tx, init
+
+
+def train_and_evaluate(config: ml_collections.ConfigDict, workdir: pathlib.Path,
+                       max_chunks: int | None = None) -> dict:
+  """Trains (or resumes) the run in `workdir`; returns the last logged record.
+  `max_chunks` stops (with a checkpoint) after that many dispatched chunks."""
   workdir = pathlib.Path(workdir)
   validate(config)
   mesh = make_mesh()
@@ -76,11 +93,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: pathlib.Path)
 
   train = data.load(config.dataset, 'train', config.data_dir)
   test = data.load(config.dataset, 'test', config.data_dir)
-  model = models.build(config.model, train.info.num_classes)
-  tx = optimizers.build(config.optimizer, config.num_steps)
-
-  def init(key):
-    return init_train_state(model, tx, jnp.zeros((1, *train.info.input_shape)), key)
+  model, tx, init = build_model_and_init(config, train.info)
 
   checkpointer = Checkpointer(workdir / 'checkpoints', config.keep_checkpoints)
   try:
@@ -111,7 +124,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: pathlib.Path)
       result = run_loop(state, start_step=start_step or 0, schedule=schedule,
                         run_chunk=run_chunk, evaluate=evaluate, writer=writer,
                         checkpointer=checkpointer, window=window, progress=config.progress,
-                        stop=stop)
+                        stop=stop, max_chunks=max_chunks)
   finally:
     checkpointer.close()
     if is_writer() and (workdir / 'metrics.jsonl').exists():
@@ -119,6 +132,31 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: pathlib.Path)
                             title=f'{config.model.name} on {config.dataset}')
   last = result.last_record or (read_metrics(workdir) or [{}])[-1]
   return {**last, 'step': result.step, 'stopped_early': result.stopped_early}
+
+
+def run(config: ml_collections.ConfigDict, workdir: pathlib.Path,
+        max_chunks: int | None = None) -> dict | Stopped:
+  """The classification study: trains, writes summary.json (the last record);
+  Stopped when stopped before the end (SIGTERM or max_chunks: rerun to resume)."""
+  result = train_and_evaluate(config, workdir, max_chunks)
+  if result['stopped_early']:
+    return Stopped(result['step'], 'SIGTERM' if max_chunks is None else '--max_chunks')
+  summary = {k: v for k, v in result.items() if k != 'stopped_early'}
+  if is_writer():
+    write_json(pathlib.Path(workdir) / 'summary.json', summary)
+  return summary
+
+
+def claims(config, summary: dict) -> list[Claim]:
+  """Test accuracy at least config.claim.min_test_accuracy (no claim when 0); with
+  several seeds (`num_seeds` in the summary) the mean."""
+  if not config.claim.min_test_accuracy:
+    return []
+  seeds = summary.get('num_seeds', 1)
+  label = (f'{config.dataset} {config.model.name} test accuracy'
+           + (f' (mean of {seeds} seeds)' if seeds > 1 else ''))
+  return [at_least(label, summary['test/accuracy'], config.claim.min_test_accuracy, unit=' %',
+                   scale=100, source=config.claim.source)]
 
 
 def _check_same_run(workdir: pathlib.Path, config) -> None:

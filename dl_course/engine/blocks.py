@@ -12,18 +12,21 @@ import numpy as np
 import optax
 
 from dl_course.data.sampler import chunk_indices
+from dl_course.engine.guard import check_finite
 
 
 def train_in_blocks(loss_fn: Callable, evaluate: Callable, params, tx, x, y, *, seed: int,
                     num_steps: int, batch_size: int, eval_every: int,
                     log: Callable[[int, float, float], None] | None = None,
-                    scan: bool = True, key: jax.Array | None = None):
+                    scan: bool = True, key: jax.Array | None = None,
+                    metric_names: tuple[str, str] = ('train/loss', 'test/evaluation')):
   """Trains `params` on loss_fn(params, xb, yb) for num_steps; after every
   eval_every steps records the block's mean loss and evaluate(params).
   Returns (params, losses, evaluations). scan=False dispatches one jitted step
   at a time instead: XLA:CPU runs convolutions inside loops very slowly.
   With a `key`, the loss is stochastic and may follow a schedule:
-  loss_fn(params, xb, yb, fold_in(key, step), step)."""
+  loss_fn(params, xb, yb, fold_in(key, step), step).
+  Each block's loss and evaluation go through the NaN guard under `metric_names`."""
   x, y = jnp.asarray(x), jnp.asarray(y)
   indices = jnp.asarray(chunk_indices(seed, 0, num_steps, len(y), batch_size))
   steps = jnp.arange(num_steps)
@@ -59,6 +62,8 @@ def train_in_blocks(loss_fn: Callable, evaluate: Callable, params, tx, x, y, *, 
                                              steps[first:first + eval_every])
     losses.append(float(value))
     evaluations.append(float(evaluation))
+    check_finite(dict(zip(metric_names, (losses[-1], evaluations[-1]))),
+                 first_step=first + eval_every)
     if log:
       log(first + eval_every, losses[-1], evaluations[-1])
   return params, np.array(losses), np.array(evaluations)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import math
 import signal
 import sys
 from collections.abc import Callable
@@ -26,8 +25,8 @@ import numpy as np
 import tqdm
 
 from dl_course.engine.checkpoint import Checkpointer
+from dl_course.engine.guard import check_finite
 from dl_course.engine.records import MetricWriter, is_writer
-from dl_course.errors import TrainingDivergedError
 
 
 @dataclasses.dataclass(frozen=True)
@@ -98,21 +97,15 @@ class LoopResult:
   last_record: dict | None
 
 
-def check_finite(metrics: dict[str, np.ndarray], first_step: int, checkpointer) -> None:
-  for name in sorted(metrics):
-    bad = ~np.isfinite(metrics[name])
-    if bad.any():
-      index = int(np.argmax(bad))
-      raise TrainingDivergedError(f'train/{name}', first_step + index,
-                                  float(metrics[name][index]), checkpointer.committed_step())
-
-
 def run_loop(state, *, start_step: int, schedule: Schedule,
              run_chunk: Callable, evaluate: Callable[[object], dict],
              writer: MetricWriter, checkpointer: Checkpointer, window: MetricWindow,
-             progress: bool = True, stop: StopRequest | None = None) -> LoopResult:
+             progress: bool = True, stop: StopRequest | None = None,
+             max_chunks: int | None = None) -> LoopResult:
+  """Runs to schedule.num_steps, or until SIGTERM or `max_chunks` dispatched chunks
+  (then it saves the current step, which lies on the chunk grid)."""
   stop = stop or StopRequest()
-  step, pending, last_record = start_step, None, None
+  step, pending, last_record, chunks = start_step, None, None, 0
   bar = tqdm.tqdm(total=schedule.num_steps, initial=start_step, unit='step',
                   disable=not (progress and is_writer()), file=sys.stderr,
                   dynamic_ncols=True, smoothing=0.1)
@@ -120,7 +113,8 @@ def run_loop(state, *, start_step: int, schedule: Schedule,
   def collect(chunk):
     first, metrics = chunk
     host = {k: np.asarray(v) for k, v in jax.device_get(metrics).items()}
-    check_finite(host, first, checkpointer)
+    check_finite(host, first_step=first, last_good_step=checkpointer.committed_step,
+                 prefix='train/')
     window.add(host)
     if 'loss' in host:
       bar.set_postfix(loss=f'{host["loss"][-1]:.4f}', refresh=False)
@@ -129,6 +123,9 @@ def run_loop(state, *, start_step: int, schedule: Schedule,
     while step < schedule.num_steps and not stop.requested:
       end = schedule.next_boundary(step)
       state, metrics = run_chunk(state, step, end - step)
+      chunks += 1
+      if max_chunks is not None and chunks >= max_chunks:
+        stop.requested = True
       if pending is not None:
         collect(pending)
       pending, step = (step, metrics), end
@@ -138,7 +135,8 @@ def run_loop(state, *, start_step: int, schedule: Schedule,
         pending = None
       if schedule.is_eval(end):
         last_record = {'step': end, **window.means(), **_prefixed(evaluate(state), 'test/')}
-        _check_eval_finite(last_record, end, checkpointer)
+        check_finite({k: v for k, v in last_record.items() if isinstance(v, float)},
+                     first_step=end, last_good_step=checkpointer.committed_step)
         writer.write(last_record)
         window = MetricWindow()
       if schedule.is_checkpoint(end):
@@ -156,9 +154,3 @@ def run_loop(state, *, start_step: int, schedule: Schedule,
 
 def _prefixed(metrics: dict, prefix: str) -> dict:
   return {prefix + k: float(v) for k, v in sorted(metrics.items())}
-
-
-def _check_eval_finite(record: dict, step: int, checkpointer) -> None:
-  for name, value in record.items():
-    if isinstance(value, float) and not math.isfinite(value):
-      raise TrainingDivergedError(name, step, value, checkpointer.committed_step())

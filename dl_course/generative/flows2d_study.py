@@ -24,6 +24,7 @@ import optax
 
 from dl_course.claims import Claim, at_most
 from dl_course.config import check_choice, check_range
+from dl_course.engine.guard import check_finite
 from dl_course.errors import ConfigError
 from dl_course.generative import flows, toy2d
 from dl_course.plots import plt, save_figure
@@ -96,9 +97,7 @@ def train_flow(flow, density: str, config, key):
   for first in range(0, config.num_steps, config.steps_per_block):
     params, state, value = block(params, state, first)
     losses.append(float(value))
-    if not math.isfinite(losses[-1]):
-      raise FloatingPointError(f'train/nll is {losses[-1]} at step {first + config.steps_per_block}'
-                               f' ({density})')
+    check_finite({f'train/{density}_nll': losses[-1]}, first_step=first + config.steps_per_block)
   return {**variables, 'params': params}, losses
 
 

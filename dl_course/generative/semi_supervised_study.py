@@ -13,7 +13,6 @@ too (`m1_plus_m2`) and is claimed below M2 on pixels.
 """
 from __future__ import annotations
 
-import math
 import pathlib
 
 import jax
@@ -25,8 +24,9 @@ from dl_course import data
 from dl_course.claims import Claim, at_least, at_most
 from dl_course.config import check_number_list, check_range
 from dl_course.data.sampler import chunk_indices
-from dl_course.errors import ConfigError, TrainingDivergedError
+from dl_course.errors import ConfigError
 from dl_course.engine.blocks import train_in_blocks
+from dl_course.engine.guard import check_finite
 from dl_course.generative import semi_supervised, vae
 from dl_course.generative.images import image_grid
 from dl_course.plots import plt, save_figure
@@ -90,9 +90,8 @@ def train(config, model, loss_fn, x_l, y_l, x_u, test_x, test_y, key, log, name,
     params, state, value, error = block(params, state,
                                         unlabelled_indices[first:first + config.eval_every],
                                         jnp.arange(first, first + config.eval_every))
-    if not math.isfinite(float(value)):
-      raise TrainingDivergedError(f'{name} train/loss', first + config.eval_every, float(value),
-                                  None)
+    check_finite({f'train/{name}_loss': value, f'test/{name}_error': error},
+                 first_step=first + config.eval_every)
     errors.append(float(error))
     log({'step': first + config.eval_every, 'model': name, 'train/loss': float(value),
          'test/error': errors[-1]})
@@ -128,8 +127,6 @@ def m1_plus_m2(config, x, labelled, unlabelled, y_l, test_x, test_y, key, log) -
 
   def record(step, value, test_value):
     del test_value
-    if not math.isfinite(value):
-      raise TrainingDivergedError('M1 train/neg_elbo', step, value, None)
     log({'step': step, 'model': 'M1', 'train/neg_elbo': value})
 
   params, _, _ = train_in_blocks(neg_elbo, lambda params: 0.0, params,
@@ -137,6 +134,7 @@ def m1_plus_m2(config, x, labelled, unlabelled, y_l, test_x, test_y, key, log) -
                                  seed=config.seed, num_steps=config.m1_steps,
                                  batch_size=config.unlabelled_batch,
                                  eval_every=config.eval_every, log=record,
+                                 metric_names=('train/m1_neg_elbo', 'test/m1_none'),
                                  key=jax.random.fold_in(m1_key, 1))
   encode = jax.jit(lambda images: m1.apply({'params': params}, images, method=vae.VAE.encode)[0])
   codes = encode(jnp.asarray(x > 0.5, jnp.float32))

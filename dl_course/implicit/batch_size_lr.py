@@ -20,7 +20,6 @@ from scipy import stats
 from dl_course.claims import Claim, at_most
 from dl_course.config import check_number_list, check_range
 from dl_course.curvature import FlatHessian, chunk_dataset, dataset_loss
-from dl_course.errors import TrainingDivergedError
 from dl_course.engine import grid
 from dl_course.implicit import networks
 from dl_course.plots import plt, save_figure
@@ -51,15 +50,9 @@ def run(config, log) -> dict:
     chunk = grid.make_grid_chunk(model, tx, networks.training_loss(config.loss, num_classes))
     num_steps = config.epochs * len(x) // batch_size
     labels_RN = np.tile(y, (len(rates), 1))
-    for start in range(0, num_steps, config.steps_per_dispatch):
-      length = min(config.steps_per_dispatch, num_steps - start)
-      xs, ys = grid.chunk_batches(config.seed, start, length, x, labels_RN, batch_size)
-      states, metrics = chunk(states, xs, ys)
-      losses = np.asarray(metrics['loss'])
-      if not np.all(np.isfinite(losses)):
-        bad = rates[int(np.argmin(np.isfinite(losses).all(0)))]
-        raise TrainingDivergedError(f'train/loss is not finite in steps {start}-{start + length}'
-                                    f' for learning_rate={bad}, batch_size={batch_size}')
+    states, _ = grid.train_grid(chunk, states, x, labels_RN, seed=config.seed,
+                                batch_size=batch_size, num_steps=num_steps,
+                                chunk_steps=config.steps_per_dispatch)
     train_acc = np.asarray(accuracy(states.params, x, y))
     test_acc = np.asarray(accuracy(states.params, x_test, y_test))
     eigenvector = None

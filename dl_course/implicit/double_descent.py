@@ -19,7 +19,7 @@ import numpy as np
 
 from dl_course.claims import Claim, at_least, between
 from dl_course.config import check_range
-from dl_course.errors import ConfigError, TrainingDivergedError
+from dl_course.errors import ConfigError
 from dl_course.engine import grid
 from dl_course.implicit import networks
 from dl_course.models import MLP
@@ -65,13 +65,15 @@ def train_width(config, width, x, y_noisy, x_test, y_test, num_classes) -> dict:
   chunk_steps = steps_per_epoch * config.eval_every_epochs
   labels_RN = np.tile(y_noisy, (config.num_seeds, 1))
   test_error_curve = []
-  for start in range(0, config.epochs * steps_per_epoch, chunk_steps):
-    xs, ys = grid.chunk_batches(config.seed, start, chunk_steps, x, labels_RN, config.batch_size)
-    states, metrics = chunk(states, xs, ys)
-    if not np.all(np.isfinite(np.asarray(metrics['loss']))):
-      raise TrainingDivergedError(f'train/loss is not finite for width {width} in steps '
-                                  f'{start}-{start + chunk_steps}')
+
+  def record_test_error(states, step, metrics):
+    del step, metrics
     test_error_curve.append((1 - np.asarray(accuracy(states.params, x_test, y_test))).tolist())
+
+  states, _ = grid.train_grid(chunk, states, x, labels_RN, seed=config.seed,
+                              batch_size=config.batch_size,
+                              num_steps=config.epochs * steps_per_epoch, chunk_steps=chunk_steps,
+                              after_chunk=record_test_error)
   train_error = 1 - np.asarray(accuracy(states.params, x, y_noisy))
   test_error = 1 - np.asarray(accuracy(states.params, x_test, y_test))
   return {'width': width,

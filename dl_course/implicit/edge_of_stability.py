@@ -21,7 +21,8 @@ import numpy as np
 from dl_course.claims import Claim, at_least, between
 from dl_course.config import check_number_list, check_range
 from dl_course.curvature import FlatHessian, chunk_dataset, dataset_loss
-from dl_course.errors import ConfigError, TrainingDivergedError
+from dl_course.engine.guard import check_finite
+from dl_course.errors import ConfigError
 from dl_course.implicit import networks
 from dl_course.plots import plt, save_figure
 
@@ -57,8 +58,7 @@ def gd_run(config, learning_rate: float, log) -> dict:
   for start in range(0, config.num_steps + 1, config.sharpness_every):
     value, eigenvector = networks.sharpness(hessian.move_to(params), eigenvector,
                                                 tol=config.lanczos_tol)
-    if not np.isfinite(value):
-      raise_diverged('sharpness', start, learning_rate)
+    check_finite({'sharpness': value}, first_step=start)
     sharpness_steps.append(start)
     sharpness_values.append(value)
     log({'learning_rate': learning_rate, 'step': start, 'sharpness': value,
@@ -68,19 +68,13 @@ def gd_run(config, learning_rate: float, log) -> dict:
       break
     params, chunk_losses = gd_steps(params)
     chunk_losses = np.asarray(chunk_losses, np.float64)
-    if not np.all(np.isfinite(chunk_losses)):
-      raise_diverged('train/loss', start + int(np.argmin(np.isfinite(chunk_losses))), learning_rate)
+    check_finite({'train/loss': chunk_losses}, first_step=start)
     for offset, value in enumerate(chunk_losses):
       log({'learning_rate': learning_rate, 'step': start + offset, 'train/loss': float(value)})
     losses.extend(chunk_losses.tolist())
   return {'learning_rate': learning_rate, 'loss': losses, 'sharpness_step': sharpness_steps,
           'sharpness': sharpness_values, 'final_train_accuracy': float(accuracy(params)),
           **eos_statistics(learning_rate, sharpness_steps, sharpness_values, losses)}
-
-
-def raise_diverged(metric: str, step: int, learning_rate: float):
-  raise TrainingDivergedError(f'{metric} is not finite at step {step} (learning_rate='
-                              f'{learning_rate}); a smaller step size is stable')
 
 
 def eos_statistics(learning_rate, steps, sharpness, losses) -> dict:

@@ -19,7 +19,7 @@ from scipy import stats
 
 from dl_course.claims import Claim, at_most
 from dl_course.config import check_number_list, check_range
-from dl_course.errors import ConfigError, TrainingDivergedError
+from dl_course.errors import ConfigError
 from dl_course.engine import grid
 from dl_course.engine.records import read_metrics
 from dl_course.implicit import networks
@@ -31,6 +31,10 @@ def validate(config) -> None:
     check_range(config, key, 1, integer=True)
   check_range(config, 'learning_rate', 0, low_open=True)
   check_number_list(config, 'fractions', 0, 1)
+  check_range(config, 'runs_per_group', 0, integer=True)
+  if config.runs_per_group and len(config.fractions) % config.runs_per_group:
+    raise ConfigError('runs_per_group', config.runs_per_group,
+                      f'0 (one group) or a divisor of the {len(config.fractions)} fractions')
   if config.max_steps % config.eval_every:
     raise ConfigError('max_steps', config.max_steps,
                       f'a multiple of eval_every={config.eval_every}')
@@ -58,19 +62,15 @@ def run(config, log) -> dict:
   tx = grid.adam_with_rate()
   runs = len(config.fractions)
   keys = jnp.stack([jax.random.key(config.seed)] * runs)  # one initialisation for every p
-  states = grid.init_grid(model, tx, x[:1], keys, [config.learning_rate] * runs)
-  chunk = grid.make_grid_chunk(model, tx)
+  group_size = config.runs_per_group or None
+  states = grid.init_grid(model, tx, x[:1], keys, [config.learning_rate] * runs, group_size)
+  chunk = grid.make_grid_chunk(model, tx, group_size=group_size)
   accuracy = grid.make_grid_accuracy(model)
   steps_to_fit = [None] * runs
-  step = 0
-  while step < config.max_steps and None in steps_to_fit:
-    xs, ys = grid.chunk_batches(config.seed, step, config.eval_every, x, labels_RN,
-                                config.batch_size)
-    states, metrics = chunk(states, xs, ys)
-    step += config.eval_every
+  last = {}
+
+  def evaluate(states, step, metrics):
     losses = np.asarray(metrics['loss'][-1])
-    if not np.all(np.isfinite(losses)):
-      raise TrainingDivergedError(f'train/loss is not finite by step {step}')
     train_accuracy = np.asarray(accuracy(states.params, x, labels_RN))
     test_accuracy = np.asarray(accuracy(states.params, x_test, y_test))
     for r, p in enumerate(config.fractions):
@@ -78,6 +78,13 @@ def run(config, log) -> dict:
         steps_to_fit[r] = step
       log({'step': step, 'fraction_random': p, 'train/accuracy': float(train_accuracy[r]),
            'test/accuracy': float(test_accuracy[r]), 'train/loss': float(losses[r])})
+    last.update(train_accuracy=train_accuracy, test_accuracy=test_accuracy)
+    return None not in steps_to_fit
+
+  states, step = grid.train_grid(chunk, states, x, labels_RN, seed=config.seed,
+                                 batch_size=config.batch_size, num_steps=config.max_steps,
+                                 chunk_steps=config.eval_every, after_chunk=evaluate)
+  train_accuracy, test_accuracy = last['train_accuracy'], last['test_accuracy']
   return {'fractions': list(config.fractions), 'steps_to_fit': steps_to_fit,
           'train_accuracy': train_accuracy.tolist(), 'test_accuracy': test_accuracy.tolist(),
           'steps': step, 'num_train': len(x), 'chance': 1 / num_classes}

@@ -19,6 +19,7 @@ class Algorithm(NamedTuple):
   update: Callable
   num_updates: int
   steps_per_update: int  # environment steps per update (all copies)
+  network: object = None  # the Linen module whose params the state holds
 
   def run(self, state, num_updates: int):
     """`num_updates` updates as one scan: (state, metrics {name: [num_updates]})."""

@@ -168,4 +168,4 @@ def make(config) -> Algorithm:
     return state.replace(update=state.update + 1), metrics
 
   return Algorithm(init=init, update=update, num_updates=num_updates,
-                   steps_per_update=steps_per_update)
+                   steps_per_update=steps_per_update, network=network)

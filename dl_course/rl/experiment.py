@@ -17,6 +17,7 @@ from dl_course.engine.records import MetricWriter, is_writer, read_metrics, writ
     write_manifest
 from dl_course.plots import plt, save_figure
 from dl_course.rl import envs, runner
+from dl_course.studies import Stopped
 from dl_course.rl import dqn, evolution, ppo, reinforce
 
 ALGORITHMS = {'dqn': dqn, 'es': evolution, 'ppo': ppo, 'reinforce': reinforce}
@@ -37,9 +38,9 @@ def build(config):
   return ALGORITHMS[config.algorithm].make(config)
 
 
-def run_rl(config, workdir: pathlib.Path, max_chunks: int | None = None):
-  """Trains (or resumes) into `workdir`; returns (summary, claims), or (None, [])
-  when stopped by `max_chunks` before the end."""
+def run(config, workdir: pathlib.Path, max_chunks: int | None = None) -> dict | Stopped:
+  """Trains (or resumes) into `workdir`; returns the summary, or Stopped when
+  stopped by `max_chunks` before the end (rerun to resume)."""
   algorithm = build(config)
   workdir = pathlib.Path(workdir)
   checkpoints = workdir / 'checkpoints'
@@ -68,12 +69,12 @@ def run_rl(config, workdir: pathlib.Path, max_chunks: int | None = None):
                                chunk_updates=config.chunk_updates, checkpoint_dir=checkpoints,
                                on_chunk=log_chunk, max_chunks=max_chunks)
   if done < algorithm.num_updates:
-    return None, []
+    return Stopped(done, '--max_chunks')
   summary = summarise(config, read_metrics(workdir), algorithm)
   if is_writer():
     write_json(workdir / 'summary.json', summary)
     plot(summary, workdir)
-  return summary, claims(config, summary)
+  return summary
 
 
 def summarise(config, records, algorithm) -> dict:
@@ -98,6 +99,15 @@ def claims(config, summary) -> list[Claim]:
   return [Claim(name, f'>= {config.target_return:g}',
                 f'{ours:.1f} ± {summary["final_return_std"]:.1f}',
                 bool(ours >= config.target_return))]
+
+
+def table(summary) -> str:
+  return '\n'.join([
+      'algorithm | environment | env steps | seeds | final return (mean ± std)',
+      '---|---|---|---|---',
+      f'{summary["algorithm"]} | {summary["env"]} | {summary["total_env_steps"]:,} '
+      f'| {summary["num_seeds"]} | {summary["final_return"]:.1f} ± '
+      f'{summary["final_return_std"]:.1f}'])
 
 
 def plot(summary, workdir: pathlib.Path) -> None:

@@ -106,4 +106,4 @@ def make(config) -> Algorithm:
     return state, metrics
 
   return Algorithm(init=init, update=update, num_updates=num_updates,
-                   steps_per_update=batch)
+                   steps_per_update=batch, network=network)

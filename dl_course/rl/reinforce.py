@@ -80,4 +80,5 @@ def make(config) -> Algorithm:
     return state, {**info, **episode_metrics(traj)}
 
   return Algorithm(init=lambda key: setup.init(key, tx), update=update,
-                   num_updates=config.total_timesteps // batch, steps_per_update=batch)
+                   num_updates=config.total_timesteps // batch, steps_per_update=batch,
+                   network=setup.network)

@@ -18,7 +18,7 @@ import numpy as np
 
 from dl_course.engine.checkpoint import Checkpointer
 from dl_course.engine.grid import shard_runs
-from dl_course.errors import TrainingDivergedError
+from dl_course.engine.guard import check_finite
 from dl_course.rl.algorithm import Algorithm
 
 
@@ -79,11 +79,9 @@ def train_seeds(algorithm: Algorithm, keys_S, *, chunk_updates: int,
       length = min(chunk_updates, algorithm.num_updates - done)
       states, metrics = run_chunk(algorithm, length)(states)
       metrics = jax.tree.map(np.asarray, metrics)
-      for name, values in metrics.items():
-        if not np.all(np.isfinite(values)):
-          bad = done + 1 + int(np.argwhere(~np.isfinite(values))[0][1])
-          raise TrainingDivergedError(f'{name} is not finite at update {bad}; the last good '
-                                      f'checkpoint is update {done}')
+      # [S, K]: update done + 1 + k is the k-th of this chunk.
+      check_finite(metrics, first_step=done + 1, last_good_step=done if checkpointer else None,
+                   step_axis=1)
       if on_chunk:
         on_chunk(done, metrics)
       done += length

@@ -13,7 +13,6 @@ import numpy as np
 
 from dl_course.engine import grid
 from dl_course.engine.steps import classification_loss
-from dl_course.errors import TrainingDivergedError
 
 
 def train_members(model, x, y, keys_M, *, learning_rate: float, num_steps: int,
@@ -31,12 +30,8 @@ def train_members(model, x, y, keys_M, *, learning_rate: float, num_steps: int,
              if adversarial_fraction > 0 else None)
   chunk = grid.make_grid_chunk(model, tx, loss_fn, epsilon)
   labels_MN = np.tile(y, (members,) + (1,) * y.ndim)
-  for start in range(0, num_steps, steps_per_dispatch):
-    length = min(steps_per_dispatch, num_steps - start)
-    xs, ys = grid.chunk_batches(seed, start, length, x, labels_MN, batch_size)
-    states, metrics = chunk(states, xs, ys)
-    if not np.all(np.isfinite(np.asarray(metrics['loss']))):
-      raise TrainingDivergedError(f'train/loss is not finite in steps {start}-{start + length}')
+  states, _ = grid.train_grid(chunk, states, x, labels_MN, seed=seed, batch_size=batch_size,
+                              num_steps=num_steps, chunk_steps=steps_per_dispatch)
   return states
 
 

@@ -1,0 +1,53 @@
+"""The one entry point: run any study's config into a workdir.
+
+  python -m experiments.main --config=experiments/configs/<family>/<study>.py[:quick] \
+      --workdir=DIR [--config.<key>=<value> ...] [--max_chunks=N]
+
+The config names its study (`config.study`, see experiments/registry.py). The
+run writes config.json, manifest.json, metrics.jsonl, summary.json and its
+figures to DIR, then prints its claims table (claim | target | ours | pass). A
+resumable study (classification, RL) rerun with the same command in the same
+workdir continues where it stopped; SIGTERM or --max_chunks stop it with a
+checkpoint.
+"""
+from absl import flags
+from ml_collections import config_flags
+
+from dl_course.claims import format_table
+from dl_course.engine.records import prepare_workdir
+from dl_course.studies import Stopped
+from experiments import cli, registry
+
+_CONFIG = config_flags.DEFINE_config_file('config', None, 'Config file (path[:arg]).',
+                                          lock_config=True)
+_WORKDIR = flags.DEFINE_string('workdir', None, 'Where the run writes its records; '
+                               'a resumable run there is continued.')
+_MAX_CHUNKS = flags.DEFINE_integer('max_chunks', None, 'Stop after this many chunks '
+                                   '(resumable studies only; rerun to continue).', lower_bound=1)
+
+
+def main(argv):
+  if len(argv) > 1:
+    raise cli.UserError(f'unexpected arguments: {" ".join(argv[1:])}')
+  config = cli.config_value(_CONFIG)
+  study = registry.study_for(config)
+  workdir = prepare_workdir(_WORKDIR.value)
+  summary = study.run(config, workdir, max_chunks=_MAX_CHUNKS.value)
+  if isinstance(summary, Stopped):
+    print(f'stopped by {summary.reason} at step {summary.step}; checkpoint saved in {workdir}; '
+          'run the same command to resume')
+    return
+  shown = ', '.join(f'{k}={v:.4f}' for k, v in summary.items()
+                    if k.startswith('test/') and isinstance(v, float))
+  if shown:
+    print(f'step {summary["step"]}: {shown}')
+  claims = study.claims(config, summary)
+  if study.table:
+    print(study.table(summary))
+  if claims:
+    print(format_table(claims))
+  print(f'records and figures in {workdir}')
+
+
+if __name__ == '__main__':
+  cli.run(main)
