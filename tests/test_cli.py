@@ -1,4 +1,5 @@
 """User mistakes: one line `error: ...` naming the bad thing, non-zero exit, no traceback."""
+import re
 import sys
 
 import pytest
@@ -32,8 +33,8 @@ def test_bad_config_values(tmp_path, overrides, expected):
   assert_one_line_error(run(classify_command(tmp_path, *overrides)), expected)
 
 
-def assert_one_line_error(done, expected: str):
-  assert done.returncode == 2, (done.stdout, done.stderr)
+def assert_one_line_error(done, expected: str, code: int = 2):
+  assert done.returncode == code, (done.stdout, done.stderr)
   lines = [line for line in done.stderr.splitlines() if line.strip()]
   assert 'Traceback' not in done.stderr
   assert len(lines) == 1 and lines[0].startswith('error: '), done.stderr
@@ -86,3 +87,34 @@ def test_a_config_naming_an_unknown_study_is_one_line(tmp_path):
   done = run(classify_command(tmp_path, '--config.study=alchemy'))
   assert_one_line_error(done, "config.study='alchemy' is not allowed: one of classification, "
                               "mnist1d_logreg")
+
+
+def assert_diverged(done):
+  """A forced divergence: exit 1 and one line naming the metric (split/name) and the step."""
+  assert_one_line_error(done, "training diverged: metric '", code=1)
+  assert re.search(r"metric '(train|test)/\w+' is (nan|inf|-inf) at step \d+", done.stderr)
+
+
+DIVERGING = {  # a config per kind of training loop, with its uniform way to diverge
+    'classification loop': ('experiments/configs/mnist1d/mlp.py:quick',
+                            ['--config.optimizer.learning_rate=1e30', '--config.num_steps=200',
+                             '--config.eval_every=100', '--config.checkpoint_every=100',
+                             '--config.progress=False']),
+    'grid loop': ('experiments/configs/implicit_regularisation/random_labels.py:quick',
+                  ['--config.learning_rate=1e30', '--config.max_steps=50',
+                   '--config.eval_every=25', '--config.num_train=200']),
+    'RL runner': ('experiments/configs/rl/ppo_cartpole.py:quick',
+                  ['--config.learning_rate=1e30', '--config.anneal_lr=False',
+                   '--config.total_timesteps=2048', '--config.num_seeds=2',
+                   '--config.max_grad_norm=1e30']),
+    'block trainer': ('experiments/configs/generative/vae.py:quick',
+                      ['--config.learning_rate=1e30', '--config.num_steps=100',
+                       '--config.eval_every=50']),
+}
+
+
+@pytest.mark.parametrize('config,overrides', DIVERGING.values(), ids=DIVERGING.keys())
+def test_a_forced_divergence_is_one_line_and_exit_1(tmp_path, config, overrides):
+  command = [sys.executable, '-m', 'experiments.main', f'--config={config}',
+             f'--workdir={tmp_path}', *overrides]
+  assert_diverged(run(command))

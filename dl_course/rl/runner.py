@@ -80,8 +80,8 @@ def train_seeds(algorithm: Algorithm, keys_S, *, chunk_updates: int,
       states, metrics = run_chunk(algorithm, length)(states)
       metrics = jax.tree.map(np.asarray, metrics)
       # [S, K]: update done + 1 + k is the k-th of this chunk.
-      check_finite(metrics, first_step=done + 1, last_good_step=done if checkpointer else None,
-                   step_axis=1)
+      check_finite(metrics, first_step=done + 1, step_axis=1, prefix='train/',
+                   last_good_step=checkpointer.committed_step if checkpointer else None)
       if on_chunk:
         on_chunk(done, metrics)
       done += length
