@@ -21,6 +21,7 @@ CASES = {
     'unknown dispatch': (['--config.dispatch=pmap'], "config.dispatch='pmap'"),
     'unknown dataset': (['--config.dataset=imagenet'], "dataset 'imagenet' is unknown; allowed:"),
     'unknown model': (['--config.model.name=resnet999'], "config.model.name='resnet999'"),
+    'image model on signals': (['--config.model.name=lenet'], "'lenet' takes images [H, W, C]"),
     'idx without data_dir': (['--config.dataset=idx'], 'dataset idx needs config.data_dir'),
     'tfds data missing': (['--config.dataset=tfds:mnist', '--config.data_dir=/nonexistent'],
                           'dataset tfds:mnist not found'),

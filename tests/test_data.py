@@ -93,6 +93,25 @@ def test_idx_rejects_bad_files_and_missing_folders(tmp_path):
     data.load('idx')
 
 
+def test_damaged_gz_files_are_one_user_error_naming_the_file(tmp_path):
+  write_idx(tmp_path / 'whole.gz', np.zeros((4, 3), np.uint8))
+  (tmp_path / 'truncated.gz').write_bytes((tmp_path / 'whole.gz').read_bytes()[:-6])
+  (tmp_path / 'not_gzip.gz').write_bytes(b'plain bytes, not gzip')
+  for name in ('truncated.gz', 'not_gzip.gz'):
+    with pytest.raises(UserError, match=f'{name} cannot be read as a gzipped IDX file'):
+      read_idx(tmp_path / name)
+
+
+def test_idx_with_only_the_test_files_loads_the_test_split(tmp_path):
+  write_idx(tmp_path / 't10k-images-idx3-ubyte', np.zeros((5, 28, 28), np.uint8))
+  write_idx(tmp_path / 't10k-labels-idx1-ubyte', np.arange(5, dtype=np.uint8))
+  data.registry._load_all.cache_clear()
+  test = data.load('idx', 'test', data_dir=str(tmp_path))
+  assert test.x.shape == (5, 28, 28, 1) and test.info.num_classes == 5
+  with pytest.raises(DataNotFoundError, match="no 'train' split.*train-images-idx3-ubyte"):
+    data.load('idx', 'train', data_dir=str(tmp_path))
+
+
 def test_tfds_data_source_with_mock_data():
   import tensorflow_datasets as tfds
   with tfds.testing.mock_data(num_examples=24):

@@ -74,6 +74,7 @@ def validate(config) -> None:
 
 def build_model_and_init(config, info):
   """The model, optimizer and init(key) -> TrainState of a config (dataset `info`)."""
+  models.check_input_shape(config.model.name, info.input_shape, info.name)
   model = models.build(config.model, info.num_classes)
   tx = optimizers.build(config.optimizer, config.num_steps)
 

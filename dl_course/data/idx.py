@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import pathlib
+import zlib
 
 import numpy as np
 
@@ -27,8 +28,14 @@ def read_idx(path: str | pathlib.Path) -> np.ndarray:
   """Reads one IDX file (plain or .gz) into an array of its declared shape."""
   path = pathlib.Path(path)
   opener = gzip.open if path.suffix == '.gz' else open
-  with opener(path, 'rb') as f:
-    raw = f.read()
+  try:
+    with opener(path, 'rb') as f:
+      raw = f.read()
+  except (EOFError, gzip.BadGzipFile, zlib.error) as e:  # truncated or not gzip at all
+    raise UserError(f'{path} cannot be read as a gzipped IDX file ({e}); replace it with '
+                    'a complete copy') from None
+  except OSError as e:
+    raise UserError(f'{path} cannot be read ({e.strerror or e})') from None
   if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _DTYPES:
     raise UserError(f'{path} is not an IDX file (bad magic number {raw[:4].hex()})')
   dtype, ndim = np.dtype(_DTYPES[raw[2]]), raw[3]
@@ -68,11 +75,18 @@ def idx(data_dir=None):
         'dataset idx needs config.data_dir: a folder with the MNIST-format files '
         'train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], t10k-...')
   folder = pathlib.Path(data_dir).expanduser()
-  splits = {}
+  splits, missing = {}, {}
   for split, (images, labels) in _FILES.items():
-    x = read_idx(_find(folder, images))
-    y = read_idx(_find(folder, labels))
+    try:  # a split whose files are absent is left out: one split may be all a run needs
+      image_path, label_path = _find(folder, images), _find(folder, labels)
+    except DataNotFoundError as e:
+      missing[split] = e
+      continue
+    x, y = read_idx(image_path), read_idx(label_path)
     if len(x) != len(y):
       raise UserError(f'{folder}: {split} has {len(x)} images but {len(y)} labels')
     splits[split] = (x[..., None] / 255.0, y)
-  return splits, f'IDX files in {folder}'
+  if not splits:
+    raise missing['train']
+  absent = ', '.join(f'{split} ({" and ".join(_FILES[split])}[.gz])' for split in missing)
+  return splits, f'IDX files in {folder}' + (f'; no {absent} there' if absent else '')

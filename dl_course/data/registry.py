@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from dl_course.errors import UserError
+from dl_course.errors import DataNotFoundError, UserError
 
 SPLITS = ('train', 'test')
 
@@ -62,6 +62,8 @@ def load(name: str, split: str = 'train', data_dir: str | None = None) -> Split:
   if split not in SPLITS:
     raise UserError(f'split {split!r} is unknown; allowed: {", ".join(SPLITS)}')
   splits, info = _load_all(name, data_dir or None)
+  if split not in splits:  # a local dataset may hold only some splits
+    raise DataNotFoundError(f'dataset {name} has no {split!r} split: {info.source}')
   x, y = splits[split]
   return Split(x=x, y=y, info=info)
 
@@ -82,7 +84,7 @@ def _load_all(name: str, data_dir: str | None):
   splits = {k: _standardise_arrays(*v) for k, v in splits.items()}
   for arr in (a for pair in splits.values() for a in pair):
     arr.flags.writeable = False  # Cached arrays are shared: keep them immutable.
-  x_train, y_train = splits['train']
+  x_train, _ = next(iter(splits.values()))
   num_classes = int(max(y.max() for _, y in splits.values())) + 1
   info_ = DatasetInfo(
       name=name, num_classes=num_classes, input_shape=tuple(x_train.shape[1:]),

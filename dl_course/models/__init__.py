@@ -21,6 +21,23 @@ MODELS: dict[str, type[nn.Module]] = {
 }
 
 
+# The example ranks (without the batch axis) a model accepts; None: any.
+INPUT_RANKS: dict[str, tuple[int, ...] | None] = {
+    'logreg': None, 'mlp': None, 'cnn1d': (1, 2), 'gru': (1, 2), 'lenet': (3,), 'resnet': (3,)}
+RANK_NAMES = {1: 'signals [T]', 2: 'sequences [T, C]', 3: 'images [H, W, C]'}
+
+
+def check_input_shape(name: str, input_shape: tuple[int, ...], dataset: str) -> None:
+  """A one-line error when the data's examples do not fit the model (e.g. a 2-D
+  CNN on 1-D signals), before anything is traced."""
+  ranks = INPUT_RANKS.get(name)
+  if ranks is not None and len(input_shape) not in ranks:
+    wanted = ' or '.join(RANK_NAMES[r] for r in ranks)
+    raise ConfigError('model.name', name,
+                      f'a model for examples of shape {tuple(input_shape)} (dataset '
+                      f'{dataset!r}); {name!r} takes {wanted}')
+
+
 def hyperparameters(name: str) -> list[str]:
   """The keyword arguments a model takes besides num_classes."""
   fields = dataclasses.fields(MODELS[name])
@@ -46,5 +63,5 @@ def build(model_config: Mapping, num_classes: int) -> nn.Module:
   return MODELS[name](num_classes=num_classes, **kwargs)
 
 
-__all__ = ['CNN1D', 'GRUClassifier', 'LeNet', 'LogisticRegression', 'MLP', 'MODELS', 'ResNet',
+__all__ = ['INPUT_RANKS', 'check_input_shape', 'CNN1D', 'GRUClassifier', 'LeNet', 'LogisticRegression', 'MLP', 'MODELS', 'ResNet',
            'build', 'hyperparameters']
