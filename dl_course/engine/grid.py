@@ -8,14 +8,18 @@ run: batch indices depend on (seed, step) only, as everywhere else.
 
 Device-count invariance. The runs are computed in groups of `group_size` (one
 vmap each; by default one group of all R runs), the groups one after another.
-A group's compiled computation never depends on the device count: with several
-devices, whole groups are spread over the mesh's `data` axis when their number
-divides by the device count (shard_map: each device loops over its own groups,
-no communication), and otherwise every device computes every group. So a grid
-gives bit-identical numbers on 1, 2 or 4 devices on any CPU. (Vmapping R/D runs
-per device instead changes the shapes of the batched matmuls with the device
-count, and with them XLA:CPU's blocking and the order of the float sums:
-measured 0.169744 against 0.169911 train loss after 100 steps, 1 vs 4 devices.)
+With several devices, whole groups are spread over the mesh's devices when their
+number divides by the device count, and otherwise one device computes them all.
+Each device runs a single-device program over its own groups (no communication)
+and the blocks are assembled into one array sharded on `data`, without copies.
+So a grid gives bit-identical numbers on 1, 2 or 4 devices. Two other ways were
+measured not to: vmapping R/D runs per device changes the batched matmuls'
+shapes and with them XLA:CPU's blocking (train loss 0.169744 vs 0.169911 after
+100 steps, 1 vs 4 devices, AMD EPYC); and any program compiled for several
+devices, even a fully replicated one or a shard_map, goes through XLA's SPMD
+pipeline, whose algebraic simplifier rewrites the same elementwise maths
+differently from the single-device pipeline (the dots are identical; Adam's
+update keeps 13 divides instead of 9), so the last bits differ from step 1.
 """
 from __future__ import annotations
 
@@ -51,8 +55,9 @@ def init_grid(model, tx, sample_x, keys_R: jax.Array, learning_rates_R,
   opt_state.hyperparams['learning_rate'] = rates
   states = states.replace(opt_state=opt_state)
   mesh = make_mesh()
-  spread = groups_are_spread(len(keys_R), group_size, mesh)
-  return jax.device_put(states, batch_sharding(mesh) if spread else replicated(mesh))
+  if groups_are_spread(len(keys_R), group_size, mesh):
+    return jax.device_put(states, batch_sharding(mesh))
+  return jax.device_put(states, mesh.devices.flat[0])
 
 
 def shard_runs(tree):
@@ -100,20 +105,53 @@ def make_grid_chunk(model, tx, loss_fn=classification_loss, adversarial_epsilon=
         lambda m: jnp.moveaxis(m, 0, 1).reshape(m.shape[1], runs), metrics_NKG)
     return states_R, metrics_KR
 
-  compiled = {}
+  jitted = jax.jit(train_groups)  # one single-device program per device it runs on
 
   def chunk(states, x_KB, y_RKB):
-    runs = y_RKB.shape[0]
-    if runs not in compiled:
-      mesh = make_mesh()
-      if groups_are_spread(runs, group_size, mesh):
-        compiled[runs] = jax.jit(jax.shard_map(
-            train_groups, mesh=mesh, in_specs=(P(DATA_AXIS), P(), P(DATA_AXIS)),
-            out_specs=(P(DATA_AXIS), P(None, DATA_AXIS))))
-      else:
-        compiled[runs] = jax.jit(train_groups, out_shardings=replicated(mesh))
-    return compiled[runs](states, x_KB, y_RKB)
+    mesh = make_mesh()
+    devices = list(mesh.devices.flat)
+    if not groups_are_spread(y_RKB.shape[0], group_size, mesh):
+      here = devices[0]
+      return jitted(jax.device_put(states, here), jax.device_put(x_KB, here),
+                    jax.device_put(y_RKB, here))
+    outs = [jitted(state_block, jax.device_put(x_KB, device), y_block)
+            for device, state_block, y_block in zip(
+                devices, _device_blocks(states, devices), _device_blocks(y_RKB, devices))]
+    new_states = _assemble([o[0] for o in outs], mesh, P(DATA_AXIS))
+    metrics = _assemble([o[1] for o in outs], mesh, P(None, DATA_AXIS))
+    return new_states, metrics
   return chunk
+
+
+def _device_blocks(tree, devices) -> list:
+  """The leading-axis blocks of `tree` for each device, in device order (a leaf
+  already sharded that way gives its shards without a copy)."""
+  count = len(devices)
+
+  def blocks(leaf):
+    sharding = getattr(leaf, 'sharding', None)
+    if isinstance(sharding, jax.sharding.NamedSharding) and \
+        sharding.spec == P(DATA_AXIS) and len(leaf.addressable_shards) == count:
+      by_device = {s.device: s.data for s in leaf.addressable_shards}
+      return [by_device[d] for d in devices]
+    size = leaf.shape[0] // count
+    return [jax.device_put(leaf[i * size:(i + 1) * size], d) for i, d in enumerate(devices)]
+
+  per_leaf = jax.tree.map(blocks, tree)
+  return [jax.tree.map(lambda b, i=i: b[i], per_leaf, is_leaf=lambda x: isinstance(x, list))
+          for i in range(count)]
+
+
+def _assemble(blocks: list, mesh, spec) -> object:
+  """Per-device blocks (pytrees) as one pytree of arrays sharded by `spec`."""
+  axis = list(spec).index(DATA_AXIS)
+  sharding = jax.sharding.NamedSharding(mesh, spec)
+
+  def join(*parts):
+    shape = list(parts[0].shape)
+    shape[axis] *= len(parts)
+    return jax.make_array_from_single_device_arrays(tuple(shape), sharding, list(parts))
+  return jax.tree.map(join, *blocks)
 
 
 def make_grid_accuracy(model):
