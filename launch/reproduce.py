@@ -13,6 +13,7 @@ claim passes; the last line reads `reproduced K of N claims`.
 from __future__ import annotations
 
 import pathlib
+import subprocess
 import sys
 import tempfile
 import time
@@ -23,7 +24,6 @@ from dl_course.claims import Claim, format_table
 from dl_course.engine.records import prepare_workdir
 from dl_course.studies import Study, load_summary, mean_summary
 from experiments import cli, registry
-from launch.watchdog import run_with_restarts
 
 _FULL = flags.DEFINE_bool('full', False, 'Run at the published scale instead of the quick variant.')
 _WORKDIR = flags.DEFINE_string('workdir', None, 'Where the runs go (default: a new temp dir).')
@@ -33,11 +33,10 @@ _LIST = flags.DEFINE_bool('list', False, 'List the families and their studies, t
 def run_variant(study: Study, arg: str, workdir: pathlib.Path) -> dict:
   """One config argument of a study, run into `workdir`; returns its summary."""
   if study.own_process:
-    # RL runs in a child restarted when it stalls: jaxlib 0.10's CPU runtime was
-    # seen to wedge (WORKSPACE.md); the rerun resumes from its checkpoint exactly.
+    # RL runs in a child of its own: a fresh runtime for each compiled run.
     config_flag = study.config_path + (f':{arg}' if arg else '')
-    done = run_with_restarts([sys.executable, '-m', 'experiments.main',
-                              f'--config={config_flag}', f'--workdir={workdir}'])
+    done = subprocess.run([sys.executable, '-m', 'experiments.main', f'--config={config_flag}',
+                           f'--workdir={workdir}'], capture_output=True, text=True, check=False)
     if done.returncode != 0:
       lines = done.stderr.strip().splitlines() or ['(no output)']
       raise cli.UserError(f'{study.name} failed (exit {done.returncode}): {lines[-1]}')

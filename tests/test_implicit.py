@@ -93,9 +93,8 @@ def test_batches_depend_on_seed_and_step_only():
 
 @pytest.mark.parametrize('config,overrides', [
     (EOS, ['--config.num_train=200', '--config.num_steps=40', '--config.sharpness_every=10']),
-    (RANDOM_LABELS, ['--config.num_train=200', '--config.max_steps=100',
-                     '--config.eval_every=50']),
-], ids=['edge_of_stability', 'random_labels'])
+    # Random labels: three processes byte-identical in the device-count test below.
+], ids=['edge_of_stability'])
 def test_two_runs_write_identical_metrics(tmp_path, config, overrides):
   outputs = []
   for name in ('a', 'b'):

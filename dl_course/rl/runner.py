@@ -27,6 +27,21 @@ def seed_keys(seed: int, num_seeds: int) -> jax.Array:
   return jax.random.split(jax.random.PRNGKey(seed), num_seeds)
 
 
+def init_seeds(algorithm: Algorithm, keys_S: jax.Array):
+  """Every seed's initial runner state [S], one seed after another (lax.map).
+
+  Not vmap: the networks' orthogonal initialisers are QR decompositions, and
+  jaxlib 0.10's batched CPU QR kernel waits on sub-tasks queued to its own full
+  thread pool, which deadlocked processes (WORKSPACE.md). The states are the
+  same bits either way (tested)."""
+  return _mapped_init(algorithm)(keys_S)
+
+
+@functools.cache
+def _mapped_init(algorithm: Algorithm):
+  return jax.jit(lambda keys: jax.lax.map(algorithm.init, keys))
+
+
 def mean_return(metrics) -> np.ndarray:
   """Mean return of the episodes that ended in each update [S, U] (NaN where none did)."""
   episodes = np.asarray(metrics['episodes'], np.float64)
@@ -64,7 +79,7 @@ def train_seeds(algorithm: Algorithm, keys_S, *, chunk_updates: int,
   on_chunk(first_update, metrics {name: [S, K]}) sees each chunk's metrics after
   it is checked and before it is saved. Returns (states [S], updates done).
   """
-  states = shard_runs(jax.jit(jax.vmap(algorithm.init))(keys_S))
+  states = shard_runs(init_seeds(algorithm, keys_S))
   checkpointer = Checkpointer(checkpoint_dir, keep=2) if checkpoint_dir else None
   done = 0
   if checkpointer and checkpointer.latest_step() is not None:
