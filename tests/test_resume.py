@@ -1,4 +1,4 @@
-"""Exact resume across processes, SIGKILL during a save, SIGTERM, 1 vs 4 devices.
+"""Exact resume across processes, SIGKILL during a save, SIGTERM, 1, 2 and 4 devices.
 
 Every run here is a real `python -m experiments.main` process; 4-device runs
 use fake CPU devices (--xla_force_host_platform_device_count=4).
@@ -95,15 +95,35 @@ def test_sigterm_saves_the_current_step_exits_zero_and_resumes_exactly(tmp_path)
   assert text == want_text
 
 
-def test_one_and_four_devices_agree_for_20_steps(tmp_path):
-  losses = {}
-  for devices in (1, 4):
+def test_exact_mode_is_bit_identical_on_one_two_and_four_devices_after_500_steps(tmp_path):
+  """dispatch='groups': the same global batch gives the same bits whatever the
+  device count; the 4-device run is also stopped by --max_chunks and resumed."""
+  exact = ('--config.dispatch=groups', '--config.batch_groups=4', '--config.num_steps=500',
+           '--config.eval_every=100', '--config.checkpoint_every=500')
+  results = {}
+  for devices in (1, 2, 4):
     workdir = tmp_path / f'd{devices}'
-    done = run(classify_command(workdir, '--config.num_steps=20', '--config.eval_every=1',
-                                '--config.steps_per_dispatch=5'), devices=devices)
+    if devices == 4:
+      stopped = run(classify_command(workdir, *exact, '--max_chunks=2'), devices=devices)
+      assert stopped.returncode == 0, stopped.stderr
+      assert 'stopped by --max_chunks at step 200' in stopped.stdout
+    done = run(classify_command(workdir, *exact), devices=devices)
     assert done.returncode == 0, done.stderr
-    records = [json.loads(line) for line in (workdir / 'metrics.jsonl').read_text().splitlines()]
     assert json.loads((workdir / 'manifest.json').read_text())['devices']['count'] == devices
-    losses[devices] = [r['train/loss'] for r in records] + [records[-1]['test/loss']]
-  assert len(losses[1]) == 21
-  assert losses[1] == pytest.approx(losses[4], abs=1e-5)
+    results[devices] = final_state_and_metrics(workdir)
+  (step, state), metrics = results[1]
+  assert step == 500 and len(metrics.splitlines()) == 5
+  for devices in (2, 4):
+    (other_step, other_state), other_metrics = results[devices]
+    assert other_step == step
+    assert other_metrics == metrics
+    assert_trees_bitwise_equal(other_state, state)
+
+
+def test_exact_mode_refuses_a_group_count_the_devices_cannot_share(tmp_path):
+  done = run(classify_command(tmp_path, '--config.dispatch=groups', '--config.batch_groups=2'),
+             devices=4)
+  assert done.returncode == 2
+  assert done.stderr.strip().splitlines() == [
+      'error: config.batch_groups=2 is not allowed: a multiple of the device count (4) so every '
+      'device holds whole groups']

@@ -20,6 +20,8 @@ from dl_course.config import check_choice, check_range, to_json_dict
 from dl_course.engine import optimizers
 from dl_course.engine.checkpoint import Checkpointer, abstract_with_sharding
 from dl_course.engine.feeding import DISPATCH_MODES, make_chunk_runner, make_evaluator
+from dl_course.engine.groups import (check_groups, first_device_mesh, make_grouped_chunk_runner,
+                                     on_first_device)
 from dl_course.engine.loop import MetricWindow, Schedule, StopRequest, run_loop
 from dl_course.engine.mesh import check_divisible, make_mesh, replicated
 from dl_course.engine.records import (MetricWriter, is_writer, read_metrics, write_json,
@@ -50,6 +52,9 @@ def default_config() -> ml_collections.ConfigDict:
   config.num_steps = 6000
   config.steps_per_dispatch = 100
   config.dispatch = 'scan'
+  # With dispatch='groups' (the exact mode, engine/groups.py) the batch is cut into
+  # this many groups; results are then bit-identical on any device count dividing it.
+  config.batch_groups = 4
   config.eval_every = 500
   config.eval_batch_size = 1000
   config.checkpoint_every = 1000
@@ -68,7 +73,8 @@ def validate(config) -> None:
   for key in ('batch_size', 'num_steps', 'steps_per_dispatch', 'eval_every',
               'eval_batch_size', 'checkpoint_every', 'keep_checkpoints'):
     check_range(config, key, 1, integer=True)
-  check_choice(config, 'dispatch', DISPATCH_MODES)
+  check_choice(config, 'dispatch', (*DISPATCH_MODES, 'groups'))
+  check_range(config, 'batch_groups', 1, integer=True)
   optimizers.validate(config)
 
 
@@ -91,6 +97,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: pathlib.Path,
   validate(config)
   mesh = make_mesh()
   check_divisible('batch_size', config.batch_size, mesh)
+  if config.dispatch == 'groups':
+    check_groups(config.batch_groups, config.batch_size, mesh)
 
   train = data.load(config.dataset, 'train', config.data_dir)
   test = data.load(config.dataset, 'test', config.data_dir)
@@ -114,11 +122,20 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: pathlib.Path,
       write_json(workdir / 'config.json', to_json_dict(config))
     write_manifest(workdir, seed=config.seed, start_step=start_step or 0)
 
-    train_step = make_train_step(model.apply, tx, classification_loss)
-    run_chunk = make_chunk_runner(train_step, mode=config.dispatch, mesh=mesh, x=train.x,
-                                  y=train.y, seed=config.seed, batch_size=config.batch_size)
-    evaluate = make_evaluator(make_eval_sums(model.apply, classification_per_example),
-                              mesh=mesh, x=test.x, y=test.y, batch_size=config.eval_batch_size)
+    eval_sums = make_eval_sums(model.apply, classification_per_example)
+    if config.dispatch == 'groups':
+      run_chunk = make_grouped_chunk_runner(
+          model.apply, tx, classification_loss, mesh=mesh, x=train.x, y=train.y,
+          seed=config.seed, batch_size=config.batch_size, num_groups=config.batch_groups)
+      evaluate = on_first_device(
+          make_evaluator(eval_sums, mesh=first_device_mesh(mesh), x=test.x, y=test.y,
+                         batch_size=config.eval_batch_size), mesh)
+    else:
+      run_chunk = make_chunk_runner(
+          make_train_step(model.apply, tx, classification_loss), mode=config.dispatch,
+          mesh=mesh, x=train.x, y=train.y, seed=config.seed, batch_size=config.batch_size)
+      evaluate = make_evaluator(eval_sums, mesh=mesh, x=test.x, y=test.y,
+                                batch_size=config.eval_batch_size)
     schedule = Schedule(config.num_steps, config.steps_per_dispatch, config.eval_every,
                         config.checkpoint_every)
     with StopRequest().on_sigterm() as stop:

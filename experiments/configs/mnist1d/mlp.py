@@ -12,6 +12,9 @@ Expected: test accuracy >= 68 % (Greydanus & Kobak 2024, table 1: MLP 68 %).
 Quick variant (CI):
   python -m experiments.main --config=experiments/configs/mnist1d/mlp.py:quick --workdir=/tmp/dl_course/mnist1d_mlp_quick
 Expected: test accuracy >= 64 % (ours: 67.2 %, seed 0, 1,500-3,000 steps).
+
+Bit-identical on 1, 2 or 4 devices (same metrics.jsonl and parameters): add
+`--config.dispatch=groups` (the exact mode, dl_course/engine/groups.py; slower).
 """
 from experiments.configs.common import mnist1d_config
 
