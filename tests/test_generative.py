@@ -11,9 +11,10 @@ import pytest
 import scipy.linalg
 
 from dl_course.errors import ConfigError
-from dl_course.generative import (autoencoders_study, bijectors as bj, dcgan_study, flows,
-                                  flows2d_study, gan, gumbel, toy2d, vae)
-from dl_course.generative.images import independent_pixel_bits, integer_images
+from dl_course.generative import (autoencoders_study, bijectors as bj, flows,
+                                  flows2d_study, gan, gumbel, sample_quality, toy2d, vae)
+from dl_course.generative.images import (independent_pixel_bits, independent_pixel_samples,
+                                        integer_images)
 
 KEY = jax.random.PRNGKey(0)
 VECTOR = jax.random.normal(KEY, (5, 4))
@@ -263,10 +264,10 @@ def test_frechet_distance_matches_the_closed_form_and_vanishes_on_itself():
   cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
   expected = (np.sum((a.mean(0) - b.mean(0)) ** 2)
               + np.trace(cov_a + cov_b - 2 * scipy.linalg.sqrtm(cov_a @ cov_b).real))
-  assert dcgan_study.frechet_distance(a, b) == pytest.approx(expected, rel=1e-9)
-  assert abs(dcgan_study.frechet_distance(a, a)) < 1e-9
+  assert sample_quality.frechet_distance(a, b) == pytest.approx(expected, rel=1e-9)
+  assert abs(sample_quality.frechet_distance(a, a)) < 1e-9
   dead = np.concatenate([a, np.zeros((400, 1))], 1)  # a dead ReLU feature: singular covariance
-  assert np.isfinite(dcgan_study.frechet_distance(dead, dead + 0.0))
+  assert np.isfinite(sample_quality.frechet_distance(dead, dead + 0.0))
 
 
 def test_dcgan_pieces_have_the_right_shapes_and_one_step_moves_both_networks():
@@ -289,7 +290,7 @@ def test_independent_pixels_keep_each_pixel_marginal_and_break_the_images():
   rng = np.random.default_rng(0)
   train = rng.integers(0, 2, (50, 3, 3, 1)).astype(np.float32)
   train[:, 2, 2] = train[:, 0, 0]  # two pixels always equal in the data
-  out = np.asarray(dcgan_study.independent_pixels(jnp.asarray(train), KEY, 4000))
+  out = np.asarray(independent_pixel_samples(jnp.asarray(train), KEY, 4000))
   assert out.shape == (4000, 3, 3, 1)
   np.testing.assert_allclose(out.mean(0), train.mean(0), atol=0.03)
   assert abs(np.corrcoef(out[:, 0, 0, 0], out[:, 2, 2, 0])[0, 1]) < 0.1

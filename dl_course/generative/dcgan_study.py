@@ -24,12 +24,10 @@ from __future__ import annotations
 
 import pathlib
 
-import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-import scipy.linalg
 
 from dl_course import data
 from dl_course.claims import Claim, at_least
@@ -37,7 +35,9 @@ from dl_course.config import check_number_list, check_range
 from dl_course.engine.blocks import train_in_blocks
 from dl_course.errors import ConfigError
 from dl_course.generative import gan
-from dl_course.generative.images import image_grid
+from dl_course.generative.images import image_grid, independent_pixel_samples
+from dl_course.generative.sample_quality import judge_samples
+from dl_course.models.mlp import FeatureClassifier
 from dl_course.plots import plt, save_figure
 
 
@@ -63,23 +63,8 @@ def validate(config) -> None:
                       f'a multiple of eval_every ({config.eval_every})')
 
 
-class Judge(nn.Module):
-  """MLP digit classifier; `features` is its last hidden layer."""
-  hidden: int = 128
-
-  def setup(self):
-    self.first, self.second, self.head = nn.Dense(self.hidden), nn.Dense(self.hidden), nn.Dense(10)
-
-  def features(self, x):
-    h = nn.relu(self.first(x.reshape(x.shape[0], -1)))
-    return nn.relu(self.second(h))
-
-  def __call__(self, x):
-    return self.head(self.features(x))
-
-
 def train_judge(config, train, test):
-  judge = Judge()
+  judge = FeatureClassifier()
   x, y = jnp.asarray(train.x), jnp.asarray(train.y)
   params = judge.init(jax.random.PRNGKey(config.seed + 7), x[:1])['params']
 
@@ -94,37 +79,6 @@ def train_judge(config, train, test):
                                           seed=config.seed, num_steps=config.judge_steps,
                                           batch_size=64, eval_every=config.judge_steps)
   return judge, params, float(accuracies[-1])
-
-
-def frechet_distance(features_a, features_b) -> float:
-  """‖μa − μb‖² + tr(Σa + Σb − 2 (Σa Σb)^½) between Gaussian fits (float64)."""
-  a, b = np.asarray(features_a, np.float64), np.asarray(features_b, np.float64)
-  mean_a, mean_b = a.mean(0), b.mean(0)
-  cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
-  # tr (Σa Σb)^½ = tr (Σa^½ Σb Σa^½)^½, a symmetric PSD form: eigenvalues instead of
-  # sqrtm, which warns on the singular covariances that dead ReLU features give.
-  values, vectors = scipy.linalg.eigh(cov_a)
-  root_a = (vectors * np.sqrt(np.clip(values, 0, None))) @ vectors.T
-  trace_root = np.sum(np.sqrt(np.clip(scipy.linalg.eigvalsh(root_a @ cov_b @ root_a), 0, None)))
-  return float(np.sum((mean_a - mean_b) ** 2) + np.trace(cov_a) + np.trace(cov_b)
-               - 2.0 * trace_root)
-
-
-def judge_samples(judge, params, samples, test_features) -> dict:
-  probabilities = jax.nn.softmax(judge.apply({'params': params}, samples))
-  shares = np.bincount(np.asarray(jnp.argmax(probabilities, -1)), minlength=10) / len(samples)
-  features = judge.apply({'params': params}, samples, method=Judge.features)
-  return {'classes_covered': int(np.sum(shares >= 1 / 30)), 'class_shares': shares.tolist(),
-          'confidence': float(jnp.max(probabilities, -1).mean()),
-          'frechet': frechet_distance(features, test_features)}
-
-
-def independent_pixels(train_x, key, n):
-  """Each pixel drawn from its own marginal: the value at that pixel in a random
-  training image, independently per pixel."""
-  pixels = train_x.reshape(len(train_x), -1)
-  rows = jax.random.randint(key, (n, pixels.shape[1]), 0, len(train_x))
-  return pixels[rows, jnp.arange(pixels.shape[1])].reshape(n, *train_x.shape[1:])
 
 
 def train_gans(config, kind: str, real_x, log):
@@ -153,13 +107,13 @@ def train_gans(config, kind: str, real_x, log):
 def run(config, log) -> dict:
   train, test = data.load('digits', 'train'), data.load('digits', 'test')
   judge, judge_params, judge_accuracy = train_judge(config, train, test)
-  test_features = judge.apply({'params': judge_params}, test.x, method=Judge.features)
+  test_features = judge.apply({'params': judge_params}, test.x, method=FeatureClassifier.features)
   sample_key = jax.random.PRNGKey(config.seed + 1)
   references = {
       'real training digits': judge_samples(judge, judge_params, jnp.asarray(train.x),
                                             test_features),
       'independent pixels': judge_samples(
-          judge, judge_params, independent_pixels(jnp.asarray(train.x), sample_key,
+          judge, judge_params, independent_pixel_samples(jnp.asarray(train.x), sample_key,
                                                   config.num_samples), test_features)}
   log({'judge_test_accuracy': judge_accuracy,
        **{f'{name}/frechet': r['frechet'] for name, r in references.items()}})

@@ -18,18 +18,15 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from dl_course.models.mlp import MLP
+
 GENERATOR_LOSSES = ('non_saturating', 'minimax')
 
 
-class MLP(nn.Module):
-  hidden: Sequence[int]
-  out: int
-
-  @nn.compact
-  def __call__(self, x):
-    for width in self.hidden:
-      x = nn.leaky_relu(nn.Dense(width)(x), 0.2)
-    return nn.Dense(self.out)(x)
+def leaky_mlp(hidden: Sequence[int], out: int) -> MLP:
+  """The MLP GAN's networks: leaky ReLU 0.2 between the layers."""
+  return MLP(num_classes=out, hidden_sizes=tuple(hidden), activation='leaky_relu',
+             leaky_slope=0.2)
 
 
 def discriminator_loss(real_logits, fake_logits):
@@ -103,7 +100,7 @@ def make_train(draw_data: Callable, *, data_dim: int, noise_dim: int, hidden: Se
                learning_rate: float, num_samples: int):
   """MLP generator and discriminator, the whole run one scan: returns
   train(key) -> (samples [num_samples, data_dim], losses [num_steps, 2])."""
-  gan = make_gan(draw_data, MLP(tuple(hidden), data_dim), MLP(tuple(hidden), 1),
+  gan = make_gan(draw_data, leaky_mlp(hidden, data_dim), leaky_mlp(hidden, 1),
                  data_shape=(data_dim,), noise_dim=noise_dim,
                  generator_loss_kind=generator_loss_kind, batch_size=batch_size,
                  learning_rate=learning_rate)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 from dl_course import data
@@ -28,6 +29,14 @@ def independent_pixel_bits(train, test, levels: int) -> float:
     counts[pixel] += np.bincount(flat_train[:, pixel], minlength=levels)
   log_probs = np.log2(counts / counts.sum(1, keepdims=True))
   return float(-np.mean(log_probs[np.arange(flat_test.shape[1]), flat_test]))
+
+
+def independent_pixel_samples(train_x, key, n):
+  """Each pixel drawn from its own marginal: the value at that pixel in a random
+  training image, independently per pixel."""
+  pixels = train_x.reshape(len(train_x), -1)
+  rows = jax.random.randint(key, (n, pixels.shape[1]), 0, len(train_x))
+  return pixels[rows, jnp.arange(pixels.shape[1])].reshape(n, *train_x.shape[1:])
 
 
 def image_grid(images, columns: int):

@@ -1,4 +1,6 @@
-"""Fully connected classifiers: logistic regression and the MLP."""
+"""Fully connected networks: logistic regression, the MLP (classifier or any
+vector-valued map, e.g. a GAN's generator and discriminator) and a classifier
+that exposes its features."""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -29,10 +31,14 @@ class MLP(nn.Module):
   dropout_rate: float = 0.0
   batch_norm: bool = False
   batch_norm_momentum: float = 0.9
+  leaky_slope: float = 0.01  # the negative slope, with activation='leaky_relu'
 
   @nn.compact
   def __call__(self, x, *, train: bool = False):
-    act = getattr(nn, self.activation)
+    if self.activation == 'leaky_relu':
+      act = lambda h: nn.leaky_relu(h, self.leaky_slope)
+    else:
+      act = getattr(nn, self.activation)
     h = x.reshape(x.shape[0], -1)
     for width in self.hidden_sizes:
       h = nn.Dense(width, use_bias=not self.batch_norm)(h)
@@ -49,4 +55,23 @@ def add_channel_axis(x_BT):
   return x_BT[..., None] if x_BT.ndim == 2 else x_BT
 
 
-ACTIVATIONS = ('relu', 'tanh', 'sigmoid', 'gelu', 'elu', 'silu')
+ACTIVATIONS = ('relu', 'tanh', 'sigmoid', 'gelu', 'elu', 'silu', 'leaky_relu')
+
+
+class FeatureClassifier(nn.Module):
+  """Two ReLU layers of `hidden` units, then logits; `features` is the last
+  hidden layer (the space a Fréchet distance between image sets is taken in)."""
+  num_classes: int = 10
+  hidden: int = 128
+
+  def setup(self):
+    self.first, self.second = nn.Dense(self.hidden), nn.Dense(self.hidden)
+    self.head = nn.Dense(self.num_classes)
+
+  def features(self, x):
+    h = nn.relu(self.first(x.reshape(x.shape[0], -1)))
+    return nn.relu(self.second(h))
+
+  def __call__(self, x, *, train: bool = False):
+    del train
+    return self.head(self.features(x))
