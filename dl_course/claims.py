@@ -41,15 +41,20 @@ def between(claim: str, value: float, low: float, high: float, *, unit: str = ''
   return Claim(claim, target, shown, bool(low <= value <= high))
 
 
-def format_table(claims: list[Claim]) -> str:
-  header = ('claim', 'target', 'ours', 'pass')
-  rows = [header] + [(c.claim, c.target, c.ours, 'pass' if c.passed else 'FAIL') for c in claims]
-  widths = [max(len(r[i]) for r in rows) for i in range(4)]
+def format_rows(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+  """A plain-text table: columns padded to width, `|` between, a rule under the header."""
+  rows = [header, *rows]
+  widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
   lines = [' | '.join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
   lines.insert(1, '-+-'.join('-' * w for w in widths))
-  passed = sum(c.passed for c in claims)
-  lines.append(f'reproduced {passed} of {len(claims)} claims')
   return '\n'.join(lines)
+
+
+def format_table(claims: list[Claim]) -> str:
+  rows = [(c.claim, c.target, c.ours, 'pass' if c.passed else 'FAIL') for c in claims]
+  passed = sum(c.passed for c in claims)
+  return (format_rows(('claim', 'target', 'ours', 'pass'), rows)
+          + f'\nreproduced {passed} of {len(claims)} claims')
 
 
 def report(claims: list[Claim], out=sys.stdout) -> int:

@@ -14,12 +14,21 @@ A study is a record (experiments/registry.py lists them all, by explicit import)
                    several arguments (seeds) are run one by one and their summaries
                    averaged before the claims are checked
   own_process      `launch.reproduce` runs it in a child process (RL, see WORKSPACE.md)
+  diverge          config overrides (`key=value`) under which its quick config
+                   diverges within seconds: a learning rate of 1e30, or larger where
+                   1e30 stays finite (Adam's steps are bounded by the rate; float64;
+                   saturating tanh networks, which also get a span or activation that
+                   lets the rate act); `launch.guard_walk` checks that the run then
+                   stops with one line naming metric and step
+  trains_nothing   instead of `diverge`: why no run of it can diverge
 
 Most studies are a module with validate(config), run(config, log) -> summary,
 plot(summary, workdir), claims(config, summary) and maybe table(summary);
 `logged_run(module)` turns such a module into the record's `run`: it validates
 first, writes config.json, manifest.json, metrics.jsonl (a `step` in every
-record), summary.json and the figures. Such a study is short and deterministic:
+record), summary.json and the figures, and passes every record and the summary
+through the NaN guard (`guard.check_record`: a non-finite number stops the run
+with one line naming it and its step). Such a study is short and deterministic:
 rerun in its workdir it starts afresh and writes byte-identical metrics.
 """
 from __future__ import annotations
@@ -35,7 +44,9 @@ import numpy as np
 
 from dl_course.claims import Claim
 from dl_course.config import check_range, to_json_dict
-from dl_course.engine.records import MetricWriter, is_writer, write_json, write_manifest
+from dl_course.engine.guard import check_record
+from dl_course.engine.records import (MetricWriter, is_writer, read_metrics, write_json,
+                                      write_manifest)
 from dl_course.errors import UserError
 
 
@@ -57,6 +68,13 @@ class Study:
   resumes: bool = False
   reproduce_args: tuple[Sequence[str], Sequence[str]] = (('quick',), ('',))
   own_process: bool = False
+  diverge: tuple[str, ...] = ()
+  trains_nothing: str = ''
+
+  def __post_init__(self):
+    if bool(self.diverge) == bool(self.trains_nothing):
+      raise ValueError(f'study {self.name!r}: give exactly one of diverge (overrides that '
+                       'make it diverge) and trains_nothing (why it cannot)')
 
   def get_config(self, arg: str = '') -> ml_collections.ConfigDict:
     return self.config.get_config(arg or None)
@@ -89,12 +107,22 @@ def logged_run(module: types.ModuleType) -> Callable:
       (workdir / 'metrics.jsonl').unlink(missing_ok=True)
     write_manifest(workdir, seed=config.seed, start_step=0)
     writer = MetricWriter(workdir)
-    summary = module.run(config, writer.write)
+
+    def log(record: dict) -> None:
+      check_record(record)  # the NaN guard, before the record is kept
+      writer.write(record)
+    summary = module.run(config, log)
+    check_record(summary, step=_last_step(workdir))
     if is_writer():
       write_json(workdir / 'summary.json', summary)
       module.plot(summary, workdir)
     return summary
   return run
+
+
+def _last_step(workdir: pathlib.Path) -> int:
+  records = read_metrics(workdir) if (workdir / 'metrics.jsonl').exists() else []
+  return max((r.get('step', 0) for r in records), default=0)
 
 
 def mean_summary(summaries: list[dict]) -> dict:

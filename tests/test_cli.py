@@ -1,4 +1,5 @@
 """User mistakes: one line `error: ...` naming the bad thing, non-zero exit, no traceback."""
+import dataclasses
 import re
 import sys
 
@@ -119,3 +120,18 @@ def test_a_forced_divergence_is_one_line_and_exit_1(tmp_path, config, overrides)
   command = [sys.executable, '-m', 'experiments.main', f'--config={config}',
              f'--workdir={tmp_path}', *overrides]
   assert_diverged(run(command))
+
+
+def test_the_guard_walk_passes_a_guarded_study_and_fails_one_that_does_not_diverge(tmp_path):
+  """launch.guard_walk (run over the whole registry by .ci/run) can fail: overrides
+  that do not make the run diverge give an exit 0, which it reports as a failure."""
+  from experiments import registry
+  from launch import guard_walk
+  logreg = registry.STUDIES['mnist1d_logreg']
+  passed = guard_walk.check(logreg, tmp_path, timeout=240)
+  assert passed.passed, passed.detail
+  assert passed.detail.startswith("metric 'train/")
+  tame = dataclasses.replace(logreg, diverge=('num_steps=100',))
+  failed = guard_walk.check(tame, tmp_path / 'tame', timeout=240)
+  assert not failed.passed
+  assert failed.detail.startswith('exit 0')

@@ -6,6 +6,7 @@ with `:quick`, failing on any failing claim; this module runs the quick commands
 that reproduce does not (MNIST-1D reproduces the full recipe at seed 0), or
 every one of them with `--all-quick-commands`.
 """
+import ast
 import re
 import shlex
 import sys
@@ -53,9 +54,31 @@ def test_config_files_are_all_registered():
   assert on_disk == paths
 
 
-def test_ci_reproduces_every_family_from_the_registry():
+def test_ci_reproduces_every_family_from_the_registry_and_walks_the_guard():
   ci = (REPO / '.ci' / 'run').read_text()
   assert 'experiments.registry import FAMILIES' in ci and '-m launch.reproduce' in ci
+  assert '-m launch.guard_walk all' in ci
+
+
+def test_every_study_has_divergence_overrides_that_name_real_keys():
+  """launch.guard_walk's input: each override must set an existing key of the
+  quick config to a value of that key's type (else the walk would fail on a typo)."""
+  for name, study in registry.STUDIES.items():
+    assert bool(study.diverge) != bool(study.trains_nothing), name
+    config = study.get_config('quick')
+    for override in study.diverge:
+      key, value = override.split('=', 1)
+      node = config
+      *parents, leaf = key.split('.')
+      for parent in parents:
+        node = node[parent]
+      assert leaf in node, f'{name}: {key} is not a config key'
+      try:
+        parsed = ast.literal_eval(value)
+      except (ValueError, SyntaxError):
+        parsed = value  # a string, given unquoted as on the command line
+      assert isinstance(parsed, type(node[leaf])) or (
+          isinstance(node[leaf], float) and isinstance(parsed, int)), (name, key)
 
 
 def test_quick_command_runs_and_keeps_its_promise(quick_study, tmp_path):

@@ -1,8 +1,10 @@
 """The engine in-process on one device: schedule, feeding, evaluation, NaN guard."""
 import json
+import types
 
 import jax
 import jax.numpy as jnp
+import ml_collections
 import numpy as np
 import optax
 import pytest
@@ -11,12 +13,14 @@ from dl_course import data, models
 from dl_course.classification import train_and_evaluate
 from dl_course.engine.checkpoint import read_checkpoint
 from dl_course.engine.feeding import make_chunk_runner, make_evaluator
+from dl_course.engine.guard import check_record
 from dl_course.engine.loop import Schedule
 from dl_course.engine.mesh import make_mesh
 from dl_course.engine.state import init_train_state
 from dl_course.engine.steps import (classification_loss, classification_per_example,
                                     make_eval_sums, make_train_step)
 from dl_course.errors import TrainingDivergedError, UserError
+from dl_course.studies import from_module
 from experiments.configs.mnist1d import mlp as mnist1d_mlp
 
 
@@ -139,3 +143,27 @@ def test_a_finished_run_resumes_to_its_final_record(tmp_path):
   first = train_and_evaluate(tiny_config(), tmp_path)
   again = train_and_evaluate(tiny_config(), tmp_path)
   assert again['test/accuracy'] == first['test/accuracy'] and again['step'] == 60
+
+
+def test_the_record_guard_names_a_nested_non_finite_number_and_its_step():
+  check_record({'step': 7, 'name': 'adam', 'curve': [1.0, 2.0], 'per_seed': [{'loss': 1.0}]})
+  with pytest.raises(TrainingDivergedError) as error:
+    check_record({'step': 7, 'runs': {'sgd': {'losses': [1.0, float('nan')]}}})
+  assert (error.value.metric, error.value.step) == ('runs/sgd/losses', 7)
+  with pytest.raises(TrainingDivergedError) as error:
+    check_record({'per_seed': [{'loss': 1.0}, {'loss': float('inf')}]}, step=30)
+  assert (error.value.metric, error.value.step) == ('per_seed[1]/loss', 30)
+
+
+def test_a_study_module_that_logs_a_nan_stops_before_the_record_is_kept(tmp_path):
+  """Every validate/run/plot/claims study inherits the guard from logged_run."""
+  module = types.SimpleNamespace(
+      validate=lambda config: None, plot=lambda summary, workdir: None,
+      claims=lambda config, summary: [],
+      run=lambda config, log: (log({'step': 10, 'loss': 0.5}),
+                               log({'step': 20, 'loss': float('nan')}), {})[-1])
+  study = from_module('fake', 'fake', mnist1d_mlp, module, diverge=('unused=0',))
+  with pytest.raises(TrainingDivergedError, match="metric 'loss' is nan at step 20"):
+    study.run(ml_collections.ConfigDict({'seed': 0, 'study': 'fake'}), tmp_path)
+  assert [json.loads(line)['step'] for line in
+          (tmp_path / 'metrics.jsonl').read_text().splitlines()] == [10]

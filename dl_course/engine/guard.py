@@ -32,3 +32,31 @@ def check_finite(metrics: Mapping, *, first_step: int,
       step = first_step + (where[step_axis] if values.ndim else 0)
       good = last_good_step() if callable(last_good_step) else last_good_step
       raise TrainingDivergedError(prefix + name, step, float(values[where]), good)
+
+
+def check_record(record: Mapping, *, step: int | None = None, prefix: str = '') -> None:
+  """The guard for a logged record (or a summary): every number in it, nested
+  dicts and lists included, named by its path ('a/b'), reported at record['step']
+  (or `step`). Strings and other non-numbers are skipped."""
+  at = record.get('step', 0) if step is None else step
+  for name, value in _numbers(record, prefix):
+    if not np.all(np.isfinite(value)):
+      raise TrainingDivergedError(name, int(at), float(value[~np.isfinite(value)][0]), None)
+
+
+def _numbers(tree, path: str):
+  if isinstance(tree, Mapping):
+    for key in sorted(tree):
+      yield from _numbers(tree[key], f'{path}/{key}' if path else str(key))
+    return
+  if isinstance(tree, bool) or tree is None or isinstance(tree, str):
+    return
+  if isinstance(tree, (list, tuple)) and any(isinstance(v, (Mapping, list, tuple, str))
+                                             for v in tree):
+    for index, value in enumerate(tree):
+      yield from _numbers(value, f'{path}[{index}]')
+    return
+  try:
+    yield path, np.asarray(tree, np.float64).reshape(-1)
+  except (TypeError, ValueError):
+    return

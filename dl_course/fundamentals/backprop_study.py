@@ -119,8 +119,12 @@ def run(config, log) -> dict:
   check = gradient_check(config, x[:config.gradcheck_examples],
                          labels[:config.gradcheck_examples], train.info.num_classes)
   for row in check:
-    log({'gradient_check': row})
-  return {'gradient_check': check, **train_both(config, train, test, log)}
+    log({'step': 0, 'gradient_check': row})  # at the initial weights, before training
+  # An overflowing run shows up as inf / NaN in the logged loss, which the NaN
+  # guard reports in one line: NumPy's warnings would only repeat it, as tracebacks.
+  with np.errstate(over='ignore', invalid='ignore'):
+    trained = train_both(config, train, test, log)
+  return {'gradient_check': check, **trained}
 
 
 def claims(config, summary) -> list[Claim]:

@@ -24,6 +24,7 @@ from dl_course import data
 from dl_course.claims import Claim, at_most, between
 from dl_course.config import check_number_list, check_range
 from dl_course.curvature import hvp
+from dl_course.errors import ConfigError
 from dl_course.models import MLP
 from dl_course.plots import plt, save_figure
 
@@ -34,6 +35,15 @@ def validate(config) -> None:
   check_range(config, 'flow_time', 0, low_open=True)
   check_number_list(config, 'learning_rates', 0, low_open=True)
   check_number_list(config, 'hidden_sizes', 1, integer=True)
+  if len(config.learning_rates) < 2:
+    raise ConfigError('learning_rates', tuple(config.learning_rates),
+                      'at least two rates (the error order is a slope across them)')
+  for rate in config.learning_rates:
+    if round(config.flow_time / rate) < 2:
+      raise ConfigError('learning_rates', tuple(config.learning_rates),
+                        f'rates of at most flow_time / 2 ({config.flow_time / 2:g}), so '
+                        f'each runs at least two steps; {rate:g} runs '
+                        f'{round(config.flow_time / rate)}')
 
 
 def flat_problem(config):

@@ -7,10 +7,8 @@ truncated (time-limit) episode.
 """
 from __future__ import annotations
 
-import gymnax
 import jax
 import jax.numpy as jnp
-from gymnax.environments import spaces
 
 from dl_course.errors import ConfigError
 
@@ -21,11 +19,15 @@ def make(name: str):
   """(env, env_params); a ConfigError naming the allowed ones for anything else."""
   if name not in ENVIRONMENTS:
     raise ConfigError('env', name, 'one of ' + ', '.join(ENVIRONMENTS))
+  # Imported here, not at the top: gymnax takes ~2 s to import (it loads its
+  # rendering stack), which every non-RL command would otherwise pay.
+  import gymnax
   return gymnax.make(name)
 
 
 def action_spec(env, env_params) -> tuple[bool, int, float]:
   """(discrete, number of actions or action dimensions, scale of a continuous action)."""
+  from gymnax.environments import spaces
   space = env.action_space(env_params)
   if isinstance(space, spaces.Discrete):
     return True, int(space.n), 1.0

@@ -116,7 +116,8 @@ def make(config) -> Algorithm:
     evaluation = jax.vmap(episode_return, in_axes=(None, 0))(
         theta, jax.random.split(eval_key, config.eval_episodes))
     metrics = {'population_mean': fitness.mean(), 'population_max': fitness.max(),
-               'episodes': jnp.asarray(config.eval_episodes), 'return_sum': evaluation.sum()}
+               'episodes': jnp.asarray(config.eval_episodes), 'return_sum': evaluation.sum(),
+               'param_norm': jnp.linalg.norm(theta)}  # for the NaN guard, as every loop logs
     return state.replace(theta=theta, opt_state=opt_state, update=state.update + 1), metrics
 
   return Algorithm(init=init, update=update, num_updates=config.generations,
