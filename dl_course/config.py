@@ -68,6 +68,14 @@ def check_range(config, key: str, low=None, high=None, *, low_open=False,
     raise ConfigError(key, value, ' and '.join(filter(None, (lower, upper))))
 
 
+def check_multiple(config, key: str, of: str) -> None:
+  """config[key] must be a whole number of config[of] (e.g. num_steps of eval_every:
+  the loops log, evaluate and check for NaNs on that grid)."""
+  value, unit = get_path(config, key), get_path(config, of)
+  if value % unit:
+    raise ConfigError(key, value, f'a multiple of {of} ({unit})')
+
+
 def check_number_list(config, key: str, low=None, high=None, *, low_open=False,
                       integer=False) -> None:
   """A non-empty list/tuple whose every entry passes check_range's test."""

@@ -109,6 +109,9 @@ def logged_run(module: types.ModuleType) -> Callable:
     writer = MetricWriter(workdir)
 
     def log(record: dict) -> None:
+      if 'step' not in record:  # a bug in the study, not a user's mistake
+        raise ValueError(f'study {config.study!r} logged a record without a step: '
+                         f'{sorted(record)}')
       check_record(record)  # the NaN guard, before the record is kept
       writer.write(record)
     summary = module.run(config, log)

@@ -68,7 +68,7 @@ def random_tree(key):
 @pytest.mark.parametrize('name', optimizers.OPTIMIZERS)
 def test_hand_written_optimizer_matches_optax_for_100_steps(name):
   ours, reference = optimizers.OPTIMIZERS[name]
-  key = jax.random.PRNGKey(3)
+  key = jax.random.key(3)
   params0 = random_tree(key)
   results = []
   for tx in (ours(3e-2), reference(3e-2)):
@@ -104,7 +104,7 @@ from dl_course.fundamentals import recurrent  # noqa: E402
 @pytest.mark.parametrize('kind', recurrent.CELLS)
 def test_hand_written_cell_unrolled_equals_flax_rnn(kind):
   import flax.linen as nn
-  key = jax.random.PRNGKey(0)
+  key = jax.random.key(0)
   params = recurrent.init_cell(kind, key, 3, 5)
   xs = jax.random.normal(jax.random.fold_in(key, 1), (4, 9, 3))
   carry = jax.tree.map(lambda a: a + 0.2, recurrent.zero_carry(kind, 4, 5))
@@ -121,7 +121,7 @@ def test_hand_written_cell_unrolled_equals_flax_rnn(kind):
 
 def test_hidden_state_gradients_match_a_direct_jacobian():
   """For the vanilla RNN, ∂L/∂h_t = ∂L/∂h_T · Π ∂h_{s}/∂h_{s-1}: check against jax.jacobian."""
-  key = jax.random.PRNGKey(1)
+  key = jax.random.key(1)
   params = recurrent.init_cell('rnn', key, 1, 4)
   xs = jax.random.normal(key, (1, 6, 1))
   w = jnp.arange(1.0, 5.0)
@@ -143,7 +143,7 @@ def test_hidden_state_gradients_match_a_direct_jacobian():
 
 
 def test_gate_bias_goes_on_the_keep_gate():
-  key = jax.random.PRNGKey(2)
+  key = jax.random.key(2)
   lstm = recurrent.with_gate_bias('lstm', recurrent.init_cell('lstm', key, 1, 3), 3.0)
   gru = recurrent.with_gate_bias('gru', recurrent.init_cell('gru', key, 1, 3), 3.0)
   assert np.all(lstm['hf']['bias'] == 3.0) and np.all(lstm['hi']['bias'] == 0.0)
@@ -157,7 +157,7 @@ from dl_course.fundamentals import attention, dates  # noqa: E402
 
 def test_dot_product_attention_matches_flax_with_a_mask():
   import flax.linen as nn
-  key = jax.random.PRNGKey(0)
+  key = jax.random.key(0)
   q, k, v = (jax.random.normal(jax.random.fold_in(key, i), (2, 3, 5, 8)) for i in range(3))
   mask = jax.random.bernoulli(jax.random.fold_in(key, 9), 0.7, (2, 3, 5, 5)).at[..., 0].set(True)
   ours, weights = attention.dot_product_attention(q, k, v, mask)
@@ -173,7 +173,7 @@ def test_causal_decoder_ignores_future_tokens_and_padding_is_ignored():
                                 num_layers=1)
   x, y, _ = dates.make_split('train', 3, 0)
   decoder_in = dates.decoder_inputs(jnp.asarray(y))
-  params = model.init(jax.random.PRNGKey(0), x, decoder_in)['params']
+  params = model.init(jax.random.key(0), x, decoder_in)['params']
   logits, _ = model.apply({'params': params}, x, decoder_in)
   changed = decoder_in.at[:, 6:].set(1)  # rewrite the future from position 6 on
   logits_changed, _ = model.apply({'params': params}, x, changed)
@@ -191,7 +191,7 @@ def test_causal_decoder_ignores_future_tokens_and_padding_is_ignored():
 def test_rnn_attention_weights_are_a_distribution_over_real_input_characters(score):
   model = attention.RNNSeq2Seq(dates.INPUT_VOCAB, dates.OUTPUT_VOCAB, hidden=16, score=score)
   x, y, _ = dates.make_split('test', 4, 1)
-  params = model.init(jax.random.PRNGKey(0), x, dates.decoder_inputs(jnp.asarray(y)))['params']
+  params = model.init(jax.random.key(0), x, dates.decoder_inputs(jnp.asarray(y)))['params']
   tokens, weights = model.apply({'params': params}, x, dates.OUTPUT_LENGTH, dates.BOS,
                                 method='greedy')
   assert tokens.shape == (4, dates.OUTPUT_LENGTH)
@@ -251,7 +251,7 @@ def test_delete_pixels_blanks_exactly_the_top_scores_and_maximisation_stays_in_r
   assert int((out == 0).sum()) == 8
   assert bool(jnp.all(out[:, 3, :, 0] == 0)) and bool(jnp.all(out[:, :3] == 1))
   model, params, _, classes = cam_net()
-  images = visualise.maximise_class(model, params, classes, (28, 28, 1), jax.random.PRNGKey(3),
+  images = visualise.maximise_class(model, params, classes, (28, 28, 1), jax.random.key(3),
                                     steps=5)
   assert images.shape == (3, 28, 28, 1)
   assert float(images.min()) >= 0.0 and float(images.max()) <= 1.0
@@ -259,7 +259,7 @@ def test_delete_pixels_blanks_exactly_the_top_scores_and_maximisation_stays_in_r
 
 def test_initialisations_have_their_stated_scale():
   from dl_course.fundamentals import initialisation_study as init
-  key = jax.random.PRNGKey(0)
+  key = jax.random.key(0)
   for name, variance in init.VARIANCES.items():
     weights = init.init_weights(name, 'relu', key, 3, 512, 64)
     assert weights[0].shape == (64, 512) and weights[1].shape == (512, 512)
@@ -313,8 +313,8 @@ def test_fit_keeps_the_state_early_stopping_chose():
 
 def test_batch_norm_uses_batch_statistics_in_training_and_running_averages_in_eval():
   model = MLP(2, (8,), batch_norm=True)
-  x = jax.random.normal(jax.random.PRNGKey(0), (16, 5)) * 3.0 + 1.0
-  variables = model.init(jax.random.PRNGKey(1), x)
+  x = jax.random.normal(jax.random.key(0), (16, 5)) * 3.0 + 1.0
+  variables = model.init(jax.random.key(1), x)
   _, updates = model.apply(variables, x, train=True, mutable=['batch_stats'])
   moved = jax.tree.leaves(jax.tree.map(lambda a, b: float(jnp.max(jnp.abs(a - b))),
                                        updates['batch_stats'], variables['batch_stats']))
@@ -346,7 +346,7 @@ def test_crop_and_affine_move_pixels_as_stated():
 def test_each_example_gets_its_own_draw_and_the_key_fixes_it():
   batch = jnp.stack([IMAGE_5x5] * 6)
   transform = augment.digit_augmentation(1, 10.0, 1.0)
-  key = jax.random.PRNGKey(4)
+  key = jax.random.key(4)
   out = transform(key, batch)
   assert out.shape == batch.shape
   assert len({np.asarray(o).tobytes() for o in out}) == 6

@@ -16,7 +16,7 @@ from dl_course.generative import (autoencoders_study, bijectors as bj, flows,
 from dl_course.generative.images import (independent_pixel_bits, independent_pixel_samples,
                                         integer_images)
 
-KEY = jax.random.PRNGKey(0)
+KEY = jax.random.key(0)
 VECTOR = jax.random.normal(KEY, (5, 4))
 IMAGE = jax.random.uniform(KEY, (3, 4, 4, 2), minval=0.05, maxval=0.95)
 
@@ -140,8 +140,8 @@ def test_short_spline_flow_beats_a_gaussian_on_8gaussians():
                                           learning_rate=3e-3))
   flow = flows2d_study.make_flow('spline', config)
   variables, losses = flows2d_study.train_flow(flow, '8gaussians', config, KEY)
-  test_x, test_log_p = toy2d.sample('8gaussians', jax.random.PRNGKey(5), 4000)
-  train_x = np.asarray(toy2d.draw('8gaussians', jax.random.PRNGKey(6), 4000), np.float64)
+  test_x, test_log_p = toy2d.sample('8gaussians', jax.random.key(5), 4000)
+  train_x = np.asarray(toy2d.draw('8gaussians', jax.random.key(6), 4000), np.float64)
   flow_nll = float(-flows.log_prob(flow, variables, test_x).mean())
   gaussian_nll = flows2d_study.gaussian_baseline_nll(train_x, np.asarray(test_x, np.float64))
   assert losses[-1] < losses[0]
@@ -165,8 +165,8 @@ def test_iwae_bound_is_at_least_the_elbo_and_grows_with_k():
   model = vae.VAE(16, 2, (32,), 'bernoulli')
   x = (jax.random.uniform(KEY, (64, 16)) < 0.3).astype(jnp.float32)
   params = perturbed(model.init(KEY, x), scale=0.3)['params']
-  bounds = vae.iwae_bounds(model, params, x, jax.random.PRNGKey(2), (1, 10, 100), chunk=50)
-  elbo = float(vae.elbo(model, params, x, jax.random.PRNGKey(3)).mean())
+  bounds = vae.iwae_bounds(model, params, x, jax.random.key(2), (1, 10, 100), chunk=50)
+  elbo = float(vae.elbo(model, params, x, jax.random.key(3)).mean())
   assert abs(bounds[1] - elbo) < 0.3  # L_1 is the ELBO (two Monte Carlo estimates of it)
   assert bounds[1] < bounds[10] < bounds[100]
 
@@ -216,12 +216,12 @@ def test_gumbel_max_samples_the_categorical_and_low_temperature_is_nearly_one_ho
 
 def test_straight_through_is_one_hot_forward_with_the_relaxed_gradient():
   logits = jax.random.normal(KEY, (4, 3, 5))
-  key = jax.random.PRNGKey(7)
+  key = jax.random.key(7)
   hard = gumbel.straight_through(logits, key, 0.7)
   values = np.asarray(hard)  # hard + soft - stop_gradient(soft): one-hot up to rounding
   np.testing.assert_allclose(values, np.round(values), atol=1e-6)
   np.testing.assert_allclose(values.sum(-1), 1.0, atol=1e-6)
-  weights = jax.random.normal(jax.random.PRNGKey(8), (4, 3, 5))
+  weights = jax.random.normal(jax.random.key(8), (4, 3, 5))
   grad_hard = jax.grad(lambda l: jnp.sum(weights * gumbel.straight_through(l, key, 0.7)))(logits)
   grad_soft = jax.grad(lambda l: jnp.sum(weights * gumbel.gumbel_softmax(l, key, 0.7)))(logits)
   np.testing.assert_allclose(grad_hard, grad_soft, rtol=1e-5, atol=1e-6)
@@ -252,7 +252,7 @@ def test_score_function_estimators_are_unbiased(estimator):
     return jnp.sum(q * values)
 
   exact = jax.grad(expected_reconstruction)(logits)
-  draws = gumbel.reconstruction_gradient_samples(model, params, x, jax.random.PRNGKey(3), 40_000,
+  draws = gumbel.reconstruction_gradient_samples(model, params, x, jax.random.key(3), 40_000,
                                                  estimator, 0.5)
   np.testing.assert_allclose(draws.mean(0), exact, atol=0.05 * float(jnp.abs(exact).max()) + 0.02)
 
@@ -301,7 +301,7 @@ def test_m2_unlabelled_bound_sums_the_labelled_bounds_under_q_plus_its_entropy()
   model = semi_supervised.M2(6, 3, 2, (8,))
   x = jnp.asarray(np.random.default_rng(0).integers(0, 2, (4, 6)), jnp.float32)
   params = jax.jit(model.init)(INIT_KEY, x)['params']
-  key = jax.random.PRNGKey(3)
+  key = jax.random.key(3)
   keys = jax.random.split(key, 3)
   bounds = jnp.stack([semi_supervised.labelled_bound(model, params, x,
                                                      jnp.broadcast_to(jnp.eye(3)[c], (4, 3)),

@@ -123,7 +123,7 @@ def test_dqn_replay_ring_and_target_copies():
                 learning_starts=0, target_update_interval=4, total_timesteps=20,
                 hidden_sizes=(8,))
   algorithm = dqn.make(config)
-  state = algorithm.init(jax.random.PRNGKey(0))
+  state = algorithm.init(jax.random.key(0))
   state, _ = jax.jit(algorithm.update)(state, None)  # 5 cycles x 1 step x 2 envs
   assert int(state.steps) == 10 and int(state.buffer_size) == 6
   assert int(state.buffer_next) == 10 % 6
@@ -157,10 +157,10 @@ def test_frames_are_flattened_per_observation_not_per_row():
   from dl_course.rl import envs
   from dl_course.rl.networks import ActorCritic
   env, params = envs.make('Breakout-MinAtar')
-  obs, _ = envs.reset(env, params, jax.random.PRNGKey(0), 3)
+  obs, _ = envs.reset(env, params, jax.random.key(0), 3)
   assert obs.shape == (3, 10, 10, 4)
   network = ActorCritic(3, True, (16,), envs.observation_rank(env, params))
-  variables = network.init(jax.random.PRNGKey(1), obs)
+  variables = network.init(jax.random.key(1), obs)
   logits, value = network.apply(variables, obs)
   assert logits.shape == (3, 3) and value.shape == (3,)
 

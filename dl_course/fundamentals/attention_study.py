@@ -16,7 +16,7 @@ import numpy as np
 import optax
 
 from dl_course.claims import Claim, at_least
-from dl_course.config import check_range
+from dl_course.config import check_multiple, check_range
 from dl_course.errors import ConfigError
 from dl_course.fundamentals import attention, dates
 from dl_course.engine.blocks import train_in_blocks
@@ -30,8 +30,7 @@ def validate(config) -> None:
               'num_steps', 'batch_size', 'eval_every'):
     check_range(config, key, 1, integer=True)
   check_range(config, 'learning_rate', 0, low_open=True)
-  if config.num_steps % config.eval_every:
-    raise ConfigError('num_steps', config.num_steps, f'a multiple of eval_every={config.eval_every}')
+  check_multiple(config, 'num_steps', 'eval_every')
   if config.hidden % config.num_heads:
     raise ConfigError('num_heads', config.num_heads, f'a divisor of hidden={config.hidden}')
   unknown = sorted(set(config.models) - set(MODELS))
@@ -49,7 +48,7 @@ def build(name: str, config):
 def train_model(name: str, config, train, test, log) -> dict:
   model = build(name, config)
   x_test, y_test = jnp.asarray(test[0]), jnp.asarray(test[1])
-  params = model.init(jax.random.PRNGKey(config.seed), x_test[:2],
+  params = model.init(jax.random.key(config.seed), x_test[:2],
                       dates.decoder_inputs(y_test[:2]))['params']
   tx = optax.chain(optax.clip_by_global_norm(1.0), optax.adam(
       optax.cosine_decay_schedule(config.learning_rate, config.num_steps)))

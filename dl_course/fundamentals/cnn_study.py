@@ -25,7 +25,7 @@ import optax
 
 from dl_course import data
 from dl_course.claims import Claim, at_least
-from dl_course.config import check_number_list, check_range
+from dl_course.config import check_multiple, check_number_list, check_range
 from dl_course.errors import ConfigError
 from dl_course.fundamentals.augment import digit_augmentation
 from dl_course.fundamentals.tricks import fit_classifier
@@ -50,8 +50,7 @@ def validate(config) -> None:
   check_range(config, 'max_degrees', 0.0, 180.0)
   check_range(config, 'max_shift', 0.0, 8.0)
   for key in ('num_steps', 'augment_steps', 'pretrain_steps', 'transfer_steps'):
-    if config[key] % config.eval_every:
-      raise ConfigError(key, config[key], f'a multiple of eval_every ({config.eval_every})')
+    check_multiple(config, key, 'eval_every')
 
 
 def lenet(config, num_classes: int) -> LeNet:
@@ -71,7 +70,8 @@ def architectures_part(config, train, test, log) -> dict:
   for name, model in (('LeNet', lenet(config, 10)), ('ResNet', resnet)):
     _, history, _ = fit(config, model, *train, test, config.num_steps)
     out[name] = history
-    log({'part': 'architectures', 'model': name, 'test_accuracy': history['test/accuracy'][-1]})
+    log({'step': config.num_steps,
+         'part': 'architectures', 'model': name, 'test_accuracy': history['test/accuracy'][-1]})
   return out
 
 
@@ -83,8 +83,9 @@ def augmentation_part(config, train, test, log) -> dict:
     _, history, _ = fit(config, lenet(config, 10), x, y, test, config.augment_steps,
                         augment=transform)
     out[name] = history
-    log({'part': 'augmentation', 'training': name, 'test_accuracy': history['test/accuracy'][-1]})
-  out['examples'] = np.asarray(augment(jax.random.PRNGKey(config.seed), x[:8])).tolist()
+    log({'step': config.augment_steps,
+         'part': 'augmentation', 'training': name, 'test_accuracy': history['test/accuracy'][-1]})
+  out['examples'] = np.asarray(augment(jax.random.key(config.seed), x[:8])).tolist()
   out['originals'] = np.asarray(x[:8]).tolist()
   return out
 
@@ -103,10 +104,11 @@ def transfer_part(config, train, test, log) -> dict:
   source, target_test = y < 5, test_y >= 5
   pretrained, history, _ = fit(config, lenet(config, 5), x[source], y[source],
                                (test_x[test_y < 5], test_y[test_y < 5]), config.pretrain_steps)
-  log({'part': 'transfer', 'pretrain_test_accuracy_0_4': history['test/accuracy'][-1]})
+  log({'step': config.pretrain_steps,
+       'part': 'transfer', 'pretrain_test_accuracy_0_4': history['test/accuracy'][-1]})
   model = lenet(config, 5)
-  start = {**pretrained.params, HEAD: model.init(jax.random.PRNGKey(config.seed + 1),
-                                                 x[:2])['params'][HEAD]}
+  head_key = jax.random.fold_in(jax.random.key(config.seed), 1)
+  start = {**pretrained.params, HEAD: model.init(head_key, x[:2])['params'][HEAD]}
   head_only = optax.multi_transform(
       {'train': optax.adam(config.learning_rate), 'frozen': optax.set_to_zero()},
       {layer: ('train' if layer == HEAD else 'frozen') for layer in start})
@@ -130,7 +132,8 @@ def transfer_part(config, train, test, log) -> dict:
         out['probe frozen change'] = max(out.get('probe frozen change', 0.0),
                                          *jax.tree.leaves(moved))
       out[f'{name}, {per_class} per class'] = run_history
-      log({'part': 'transfer', 'training': name, 'labels_per_class': per_class,
+      log({'step': config.transfer_steps,
+           'part': 'transfer', 'training': name, 'labels_per_class': per_class,
            'test_accuracy_5_9': run_history['test/accuracy'][-1]})
   return out
 

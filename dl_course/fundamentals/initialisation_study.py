@@ -82,7 +82,7 @@ def run(config, log) -> dict:
   x = train.x[:config.batch_size].reshape(config.batch_size, -1)
   x = jnp.asarray((x - x.mean(0)) / (x.std(0) + 1e-8))
   y = jnp.asarray(train.y[:config.batch_size])
-  key = jax.random.PRNGKey(config.seed)
+  key = jax.random.key(config.seed)
   readout = jax.random.normal(jax.random.fold_in(key, 99),
                               (config.width, train.info.num_classes)) / np.sqrt(config.width)
   results = {}
@@ -93,7 +93,7 @@ def run(config, log) -> dict:
       stds, grad_norms = profile(activation, weights, readout, x, y)
       results[f'{activation}/{name}'] = {'activation_std': stds.tolist(),
                                          'gradient_norm': grad_norms.tolist()}
-      log({'activation': activation, 'init': name, 'last_std': float(stds[-1]),
+      log({'step': 0, 'activation': activation, 'init': name, 'last_std': float(stds[-1]),
            'first_std': float(stds[0]), 'first_gradient': float(grad_norms[0]),
            'last_gradient': float(grad_norms[-1])})
   return {'depth': config.depth, 'width': config.width, 'profiles': results}

@@ -21,7 +21,7 @@ import optax
 
 from dl_course import data
 from dl_course.claims import Claim, at_least, at_most
-from dl_course.config import check_number_list, check_range
+from dl_course.config import check_multiple, check_number_list, check_range
 from dl_course.errors import ConfigError
 from dl_course.fundamentals import optimizers
 from dl_course.engine.blocks import train_in_blocks
@@ -47,7 +47,7 @@ def validate(config) -> None:
 
 def equality_errors(config) -> dict[str, float]:
   """Max |ours − optax| / max |optax| of the parameters over `equality_steps` steps."""
-  key = jax.random.PRNGKey(config.seed)
+  key = jax.random.key(config.seed)
   params = {'w': jax.random.normal(key, (7, 5)), 'b': jax.random.normal(jax.random.fold_in(key, 1), (5,)),
             'nested': {'v': jax.random.normal(jax.random.fold_in(key, 2), (3,))}}
   grads = [jax.tree.map(lambda p, i=i: jax.random.normal(jax.random.fold_in(key, 100 + i), p.shape),
@@ -127,7 +127,7 @@ def rosenbrock_paths(config) -> dict:
 def mnist1d_curves(config, log) -> dict:
   train, test = data.load('mnist1d', 'train'), data.load('mnist1d', 'test')
   model = MLP(train.info.num_classes, tuple(config.hidden_sizes))
-  params0 = model.init(jax.random.PRNGKey(config.seed), train.x[:1])['params']
+  params0 = model.init(jax.random.key(config.seed), train.x[:1])['params']
 
   def loss(params, xb, yb):
     logits = model.apply({'params': params}, xb)
@@ -151,9 +151,7 @@ def mnist1d_curves(config, log) -> dict:
 
 
 def run(config, log) -> dict:
-  if config.mnist1d_steps % config.eval_every:
-    raise ConfigError('mnist1d_steps', config.mnist1d_steps,
-                      f'a multiple of eval_every={config.eval_every}')
+  check_multiple(config, 'mnist1d_steps', 'eval_every')
   return {'equality': equality_errors(config), 'quadratic': quadratic_race(config),
           'rosenbrock': rosenbrock_paths(config), 'mnist1d': mnist1d_curves(config, log)}
 

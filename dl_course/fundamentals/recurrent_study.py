@@ -26,7 +26,7 @@ import optax
 
 from dl_course import data
 from dl_course.claims import Claim, at_least
-from dl_course.config import check_choice, check_number_list, check_range
+from dl_course.config import check_choice, check_multiple, check_number_list, check_range
 from dl_course.errors import ConfigError
 from dl_course.fundamentals import recurrent
 from dl_course.engine.blocks import train_in_blocks
@@ -43,12 +43,11 @@ def validate(config) -> None:
   check_choice(config, 'classifier_cell', recurrent.CELLS)
   check_range(config, 'learning_rate', 0, low_open=True)
   check_range(config, 'gate_bias', 0)
-  if config.num_steps % config.eval_every:
-    raise ConfigError('num_steps', config.num_steps, f'a multiple of eval_every={config.eval_every}')
+  check_multiple(config, 'num_steps', 'eval_every')
 
 
 def gradient_profiles(config) -> dict:
-  key = jax.random.PRNGKey(config.seed)
+  key = jax.random.key(config.seed)
   xs = jax.random.normal(jax.random.fold_in(key, 1),
                          (config.gradient_batch, config.gradient_steps, 1))
   readout_w = jax.random.normal(jax.random.fold_in(key, 2), (config.gradient_hidden,))
@@ -107,7 +106,7 @@ def classify_mnist1d(config, log) -> dict:
     log({'step': step, 'train/loss': value, 'test/accuracy': accuracy})
 
   _, losses, accuracies = train_in_blocks(
-      loss, test_accuracy, init(jax.random.PRNGKey(config.seed)), tx, train.x, train.y,
+      loss, test_accuracy, init(jax.random.key(config.seed)), tx, train.x, train.y,
       seed=config.seed, num_steps=config.num_steps, batch_size=config.batch_size,
       eval_every=config.eval_every, log=record)
   return {'steps': list(range(config.eval_every, config.num_steps + 1, config.eval_every)),

@@ -73,11 +73,11 @@ def fit_classifier(model, tx: optax.GradientTransformation, x, y, *, seed: int, 
   scan=False dispatches one jitted step at a time: XLA:CPU runs convolutions
   inside loops very slowly."""
   x, y = jnp.asarray(x), jnp.asarray(y)
-  state = init_train_state(model, tx, x[:2], jax.random.PRNGKey(seed))
+  state = init_train_state(model, tx, x[:2], jax.random.key(seed))
   if initial_params is not None:
     state = state.replace(params=initial_params, opt_state=tx.init(initial_params))
   train_step = make_train_step(model.apply, tx, classification_loss)
-  augment_key = jax.random.fold_in(jax.random.PRNGKey(seed), 1 << 20)
+  augment_key = jax.random.fold_in(jax.random.key(seed), 1 << 20)
 
   def one_step(state, idx):
     xb = x[idx]

@@ -30,7 +30,7 @@ import optax
 
 from dl_course import data
 from dl_course.claims import Claim, at_least, at_most
-from dl_course.config import check_number_list, check_range
+from dl_course.config import check_multiple, check_number_list, check_range
 from dl_course.data.sampler import chunk_indices
 from dl_course.engine.blocks import train_in_blocks
 from dl_course.engine.state import init_train_state
@@ -58,8 +58,7 @@ def validate(config) -> None:
   check_range(config, 'dropout_rate', 0.0, 0.95)
   check_number_list(config, 'weight_decays', 0.0)
   for key in ('num_steps', 'rnn_steps'):
-    if config[key] % config.eval_every:
-      raise ConfigError(key, config[key], f'a multiple of eval_every ({config.eval_every})')
+    check_multiple(config, key, 'eval_every')
 
 
 def split(config):
@@ -84,7 +83,8 @@ def batch_norm_part(config, train, test, log) -> dict:
     state, history, _ = fit(config, model, optax.sgd(config.bn_learning_rate, 0.9), train,
                             {'train': train, 'test': test})
     out[name] = history
-    log({'part': 'batch_norm', 'model': name, 'train_accuracy': history['train/accuracy'][-1],
+    log({'step': history['step'][-1],
+         'part': 'batch_norm', 'model': name, 'train_accuracy': history['train/accuracy'][-1],
          'test_accuracy': history['test/accuracy'][-1]})
     if batch_norm:
       # The test set normalised by its own statistics, running averages left alone.
@@ -109,9 +109,11 @@ def regularisation_part(config, train, validation, test, log) -> dict:
       test_at_kept = {k: float(v) for k, v in evaluate(model, kept, *map(jnp.asarray, test)).items()}
       out['early stopping'] = {'best_step': history['step'][best],
                                'stop_step': history['step'][stop], **test_at_kept}
-    log({'part': 'regularisation', 'model': name, 'train_accuracy': history['train/accuracy'][-1],
+    log({'step': history['step'][-1],
+         'part': 'regularisation', 'model': name, 'train_accuracy': history['train/accuracy'][-1],
          'test_accuracy': history['test/accuracy'][-1], 'test_loss': history['test/loss'][-1]})
-  log({'part': 'early_stopping', **out['early stopping']})
+  log({'step': out['early stopping']['stop_step'], 'part': 'early_stopping',
+       **out['early stopping']})
   return out
 
 
@@ -128,7 +130,7 @@ def cross_validation_part(config, train, test, log) -> dict:
   def train_and_score(weight_decay, batch_indices_KB, eval_x, eval_y):
     tx = optax.chain(optax.add_decayed_weights(weight_decay),
                      optax.adam(config.adam_learning_rate))
-    state = init_train_state(model, tx, x[:2], jax.random.PRNGKey(config.seed))
+    state = init_train_state(model, tx, x[:2], jax.random.key(config.seed))
     step = make_train_step(model.apply, tx, classification_loss)
     state, _ = jax.lax.scan(lambda s, idx: step(s, {'x': x[idx], 'y': y[idx]}), state,
                             batch_indices_KB)
@@ -146,7 +148,8 @@ def cross_validation_part(config, train, test, log) -> dict:
   cv_mean = np.asarray(cv).mean(1)
   chosen = int(np.argmax(cv_mean))
   for i, decay in enumerate(config.weight_decays):
-    log({'part': 'cross_validation', 'weight_decay': decay, 'cv_accuracy': float(cv_mean[i]),
+    log({'step': config.num_steps,
+         'part': 'cross_validation', 'weight_decay': decay, 'cv_accuracy': float(cv_mean[i]),
          'cv_fold_accuracy': np.asarray(cv[i]).tolist(), 'test_accuracy': float(refit[i])})
   return {'weight_decays': list(config.weight_decays), 'cv_accuracy': cv_mean.tolist(),
           'cv_std': np.asarray(cv).std(1).tolist(), 'test_accuracy': np.asarray(refit).tolist(),
@@ -170,7 +173,8 @@ def schedule_part(config, train, test, log) -> dict:
     lr = schedule(name, config.schedule_peak, config.num_steps)
     _, history, _ = fit(config, model, optax.sgd(lr, 0.9), train, {'test': test})
     out[name] = {**history, 'learning_rate': [float(lr(s)) for s in history['step']]}
-    log({'part': 'schedules', 'schedule': name, 'final_train_loss': history['train_loss'][-1],
+    log({'step': history['step'][-1],
+         'part': 'schedules', 'schedule': name, 'final_train_loss': history['train_loss'][-1],
          'test_accuracy': history['test/accuracy'][-1]})
   return out
 
@@ -204,10 +208,11 @@ def clipping_part(config, train, test, log) -> dict:
     sgd = optax.sgd(config.rnn_learning_rate, 0.9)
     tx = sgd if clip is None else optax.chain(clip, sgd)
     _, losses, accuracies = train_in_blocks(
-        loss, test_accuracy, init(jax.random.PRNGKey(config.seed)), tx, x, y, seed=config.seed,
+        loss, test_accuracy, init(jax.random.key(config.seed)), tx, x, y, seed=config.seed,
         num_steps=config.rnn_steps, batch_size=config.batch_size, eval_every=config.eval_every)
     out[name] = {'train_loss': losses.tolist(), 'test_accuracy': accuracies.tolist()}
-    log({'part': 'clipping', 'clip': name, 'final_train_loss': float(losses[-1]),
+    log({'step': config.rnn_steps,
+         'part': 'clipping', 'clip': name, 'final_train_loss': float(losses[-1]),
          'test_accuracy': float(accuracies[-1])})
   return out
 

@@ -25,7 +25,7 @@ import optax
 
 from dl_course import data
 from dl_course.claims import Claim, at_least, at_most
-from dl_course.config import check_number_list, check_range
+from dl_course.config import check_multiple, check_number_list, check_range
 from dl_course.errors import ConfigError
 from dl_course.fundamentals import visualise
 from dl_course.engine.blocks import train_in_blocks
@@ -42,13 +42,12 @@ def validate(config) -> None:
   if config.deletion_fraction not in config.deletion_fractions:
     raise ConfigError('deletion_fraction', config.deletion_fraction,
                       f'one of deletion_fractions {list(config.deletion_fractions)}')
-  if config.num_steps % config.eval_every:
-    raise ConfigError('num_steps', config.num_steps, f'a multiple of eval_every={config.eval_every}')
+  check_multiple(config, 'num_steps', 'eval_every')
 
 
 def train(config, train_split, test_split, log):
   model = visualise.CAMNet(train_split.info.num_classes, tuple(config.channels))
-  params = model.init(jax.random.PRNGKey(config.seed), train_split.x[:1])['params']
+  params = model.init(jax.random.key(config.seed), train_split.x[:1])['params']
   x_test, y_test = jnp.asarray(test_split.x), jnp.asarray(test_split.y)
 
   def loss(params, xb, yb):
@@ -74,7 +73,7 @@ def true_class_probability(model, params, x, y):
 
 
 def deletion_test(config, model, params, x, y) -> dict:
-  key = jax.random.PRNGKey(config.seed + 1)
+  key = jax.random.fold_in(jax.random.key(config.seed), 1)
   # Only ink pixels are ranked: blanking a pixel that is already background changes nothing.
   ink = (x[..., 0] > 0.1).astype(jnp.float32)
   rankings = {'saliency': visualise.saliency(model, params, x, y) * ink,
@@ -110,7 +109,7 @@ def run(config, log) -> dict:
   y = jnp.asarray(test_split.y[:config.num_explained])
   classes = jnp.arange(train_split.info.num_classes)
   images = visualise.maximise_class(model, params, classes, train_split.x.shape[1:],
-                                    jax.random.PRNGKey(config.seed + 2),
+                                    jax.random.fold_in(jax.random.key(config.seed), 2),
                                     steps=config.maximise_steps)
   probabilities = jax.nn.softmax(model.apply({'params': params}, images))
   shown = slice(0, 8)

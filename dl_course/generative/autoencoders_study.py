@@ -27,7 +27,7 @@ import scipy.linalg
 
 from dl_course import data
 from dl_course.claims import Claim, at_most
-from dl_course.config import check_number_list, check_range
+from dl_course.config import check_multiple, check_number_list, check_range
 from dl_course.errors import ConfigError
 from dl_course.engine.blocks import train_in_blocks
 from dl_course.generative.images import image_grid
@@ -47,8 +47,7 @@ def validate(config) -> None:
   if config.train_noise not in config.noise_levels:
     raise ConfigError('train_noise', config.train_noise,
                       f'one of noise_levels {list(config.noise_levels)}')
-  if config.num_steps % config.eval_every:
-    raise ConfigError('num_steps', config.num_steps, f'a multiple of eval_every={config.eval_every}')
+  check_multiple(config, 'num_steps', 'eval_every')
 
 
 def principal_subspace(x_centred, k: int):
@@ -61,7 +60,7 @@ def train_linear_autoencoder(x_centred, k: int, steps: int, seed: int):
   """Full-batch L-BFGS on mean ||x - D E x||^2 / d (float64: the point is the limit)."""
   x = jnp.asarray(x_centred, jnp.float64)
   d = x.shape[1]
-  key_e, key_d = jax.random.split(jax.random.PRNGKey(seed))
+  key_e, key_d = jax.random.split(jax.random.key(seed))
   params = {'encoder': jax.random.normal(key_e, (d, k), jnp.float64) / np.sqrt(d),
             'decoder': jax.random.normal(key_d, (k, d), jnp.float64) / np.sqrt(k)}
 
@@ -116,7 +115,7 @@ def denoising(config, log) -> dict:
   train = data.load('mnist5k', 'train').x.reshape(-1, 784).astype(np.float32)
   test = jnp.asarray(data.load('mnist5k', 'test').x.reshape(-1, 784), jnp.float32)
   model = MLPAutoencoder(tuple(config.hidden), config.latent_dim)
-  root = jax.random.PRNGKey(config.seed)
+  root = jax.random.key(config.seed)
   test_noise = jax.random.normal(jax.random.fold_in(root, 1), test.shape)
   results = {}
   for name, train_noise in (('denoising', config.train_noise), ('plain', 0.0)):
@@ -158,7 +157,7 @@ def denoising(config, log) -> dict:
 
 def run(config, log) -> dict:
   linear = linear_autoencoder_vs_pca(config)
-  log({'linear_autoencoder': linear})
+  log({'step': config.lbfgs_steps, 'linear_autoencoder': linear})
   return {'linear': linear, 'denoising': denoising(config, log),
           'train_noise': config.train_noise}
 

@@ -31,7 +31,7 @@ import optax
 
 from dl_course import data
 from dl_course.claims import Claim, at_least
-from dl_course.config import check_number_list, check_range
+from dl_course.config import check_multiple, check_number_list, check_range
 from dl_course.engine.blocks import train_in_blocks
 from dl_course.errors import ConfigError
 from dl_course.generative import gan
@@ -58,15 +58,13 @@ def validate(config) -> None:
   if config.losses[0] != 'non_saturating':
     raise ConfigError('losses', config.losses, "a list starting with 'non_saturating' "
                       '(the claimed one)')
-  if config.num_steps % config.eval_every:
-    raise ConfigError('num_steps', config.num_steps,
-                      f'a multiple of eval_every ({config.eval_every})')
+  check_multiple(config, 'num_steps', 'eval_every')
 
 
 def train_judge(config, train, test):
   judge = FeatureClassifier()
   x, y = jnp.asarray(train.x), jnp.asarray(train.y)
-  params = judge.init(jax.random.PRNGKey(config.seed + 7), x[:1])['params']
+  params = judge.init(jax.random.fold_in(jax.random.key(config.seed), 7), x[:1])['params']
 
   def loss(params, xb, yb):
     logits = judge.apply({'params': params}, xb)
@@ -90,7 +88,7 @@ def train_gans(config, kind: str, real_x, log):
                        data_shape=real_x.shape[1:], noise_dim=config.noise_dim,
                        generator_loss_kind=kind, batch_size=config.batch_size,
                        learning_rate=config.learning_rate, beta1=config.beta1)
-  keys = jax.random.split(jax.random.PRNGKey(config.seed), config.num_seeds)
+  keys = jax.random.split(jax.random.key(config.seed), config.num_seeds)
   carry = jax.jit(jax.vmap(model.init))(keys)
   step = jax.jit(jax.vmap(model.step, in_axes=(0, None)))
   losses = []
@@ -108,14 +106,14 @@ def run(config, log) -> dict:
   train, test = data.load('digits', 'train'), data.load('digits', 'test')
   judge, judge_params, judge_accuracy = train_judge(config, train, test)
   test_features = judge.apply({'params': judge_params}, test.x, method=FeatureClassifier.features)
-  sample_key = jax.random.PRNGKey(config.seed + 1)
+  sample_key = jax.random.fold_in(jax.random.key(config.seed), 1)
   references = {
       'real training digits': judge_samples(judge, judge_params, jnp.asarray(train.x),
                                             test_features),
       'independent pixels': judge_samples(
           judge, judge_params, independent_pixel_samples(jnp.asarray(train.x), sample_key,
                                                   config.num_samples), test_features)}
-  log({'judge_test_accuracy': judge_accuracy,
+  log({'step': config.judge_steps, 'judge_test_accuracy': judge_accuracy,
        **{f'{name}/frechet': r['frechet'] for name, r in references.items()}})
   results = {}
   for kind in config.losses:
@@ -128,7 +126,8 @@ def run(config, log) -> dict:
       judged = judge_samples(judge, judge_params, samples, test_features)
       per_seed.append(judged)
       grids.append(np.round(np.asarray(samples[:100]), 3).tolist())
-      log({'loss': kind, 'seed': seed, **{k: v for k, v in judged.items() if k != 'class_shares'}})
+      log({'step': config.num_steps,
+           'loss': kind, 'seed': seed, **{k: v for k, v in judged.items() if k != 'class_shares'}})
     every = max(1, config.num_steps // 200)
     results[kind] = {'per_seed': per_seed, 'samples': grids,
                      'losses': losses[:, ::every].tolist(), 'loss_every': every}

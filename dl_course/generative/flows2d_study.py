@@ -23,7 +23,7 @@ import numpy as np
 import optax
 
 from dl_course.claims import Claim, at_most
-from dl_course.config import check_choice, check_range
+from dl_course.config import check_choice, check_multiple, check_range
 from dl_course.engine.guard import check_finite
 from dl_course.errors import ConfigError
 from dl_course.generative import flows, toy2d
@@ -57,9 +57,7 @@ def validate(config) -> None:
   for name in config.comparison_models:
     if name not in MODELS[1:]:
       raise ConfigError('comparison_models', name, 'one of ' + ', '.join(MODELS[1:]))
-  if config.num_steps % config.steps_per_block:
-    raise ConfigError('num_steps', config.num_steps,
-                      f'a multiple of steps_per_block={config.steps_per_block}')
+  check_multiple(config, 'num_steps', 'steps_per_block')
   check_choice(config, 'primary_model', MODELS)
 
 
@@ -111,7 +109,7 @@ def gaussian_baseline_nll(train_x, test_x) -> float:
 
 
 def run(config, log) -> dict:
-  root = jax.random.PRNGKey(config.seed)
+  root = jax.random.key(config.seed)
   results = {}
   for d_index, density in enumerate(config.densities):
     test_x, test_log_p = toy2d.sample(density, jax.random.fold_in(root, 10_000 + d_index),
@@ -132,7 +130,8 @@ def run(config, log) -> dict:
       row[model] = {'nll': float(-log_q.mean()), 'gap': float(gaps.mean()),
                     'gap_se': float(gaps.std() / math.sqrt(len(gaps))), 'train_nll': losses,
                     'density_grid': np.round(density_grid.reshape(GRID, GRID), 4).tolist()}
-      log({'density': density, 'model': model, 'test/nll': row[model]['nll'],
+      log({'step': config.num_steps,
+           'density': density, 'model': model, 'test/nll': row[model]['nll'],
            'test/gap': row[model]['gap'], 'entropy': entropy,
            'gaussian_nll': row['gaussian_nll']})
     results[density] = row
@@ -163,7 +162,7 @@ def plot(summary, workdir) -> None:
                            figsize=(2.4 * (1 + len(models)), 2.4 * len(rows)))
   for ax_row, (name, row) in zip(axes, rows.items()):
     if name == 'pinwheel':
-      samples = np.asarray(toy2d.draw(name, jax.random.PRNGKey(0), 200_000))
+      samples = np.asarray(toy2d.draw(name, jax.random.key(0), 200_000))
       ax_row[0].hist2d(samples[:, 0], samples[:, 1], bins=GRID, range=[extent[:2]] * 2)
     else:
       density = np.exp(np.asarray(toy2d.log_density(name, plot_grid())))

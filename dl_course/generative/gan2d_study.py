@@ -38,7 +38,7 @@ def validate(config) -> None:
 
 def run(config, log) -> dict:
   modes = jnp.asarray(toy2d.EIGHT_CENTRES)
-  keys = jax.random.split(jax.random.PRNGKey(config.seed), config.num_seeds)
+  keys = jax.random.split(jax.random.key(config.seed), config.num_seeds)
   results = {}
   for kind in config.losses:
     train = gan.make_train(lambda key, n: toy2d.draw('8gaussians', key, n), data_dim=2,
@@ -54,7 +54,8 @@ def run(config, log) -> dict:
       quality.append(float(q))
       shares.append(np.asarray(s).tolist())
     for seed, (c, q) in enumerate(zip(covered, quality)):
-      log({'loss': kind, 'seed': seed, 'modes_covered': c, 'high_quality': q})
+      log({'step': config.num_steps,
+           'loss': kind, 'seed': seed, 'modes_covered': c, 'high_quality': q})
     every = max(1, config.num_steps // 200)
     results[kind] = {'modes_covered': covered, 'high_quality': quality, 'mode_shares': shares,
                      'samples': np.round(np.asarray(samples[:, :500]), 3).tolist(),

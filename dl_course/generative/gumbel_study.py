@@ -25,7 +25,7 @@ import numpy as np
 import optax
 
 from dl_course.claims import Claim, at_least, at_most
-from dl_course.config import check_number_list, check_range
+from dl_course.config import check_multiple, check_number_list, check_range
 from dl_course.errors import ConfigError
 from dl_course.engine.blocks import train_in_blocks
 from dl_course.generative import gumbel
@@ -46,8 +46,7 @@ def validate(config) -> None:
   check_range(config, 'nll_target', 0, low_open=True)
   if config.num_draws < 2:
     raise ConfigError('num_draws', config.num_draws, 'at least 2 (the baseline leaves one out)')
-  if config.num_steps % config.eval_every:
-    raise ConfigError('num_steps', config.num_steps, f'a multiple of eval_every={config.eval_every}')
+  check_multiple(config, 'num_steps', 'eval_every')
 
 
 def temperature(config, step):
@@ -59,7 +58,7 @@ def run(config, log) -> dict:
   test_x = jnp.asarray(test)
   model = gumbel.CategoricalVAE(784, config.num_latents, config.num_classes,
                                 tuple(config.hidden))
-  root = jax.random.PRNGKey(config.seed)
+  root = jax.random.key(config.seed)
   eval_key = jax.random.fold_in(root, 2)
   results, trained = {}, {}
   for index, estimator in enumerate(gumbel.ESTIMATORS):
@@ -95,7 +94,8 @@ def run(config, log) -> dict:
         model, trained['gumbel_softmax'], batch, key, config.num_draws, estimator,
         config.min_temperature))(jax.random.fold_in(root, 3))
     variances[estimator] = float(jnp.mean(jnp.var(draws, axis=0)))
-    log({'estimator': estimator, 'gradient_variance': variances[estimator]})
+    log({'step': config.num_steps,
+         'estimator': estimator, 'gradient_variance': variances[estimator]})
 
   codes = jax.nn.one_hot(jax.random.randint(jax.random.fold_in(root, 4),
                                             (64, config.num_latents), 0, config.num_classes),

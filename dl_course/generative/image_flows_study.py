@@ -23,8 +23,7 @@ import numpy as np
 import optax
 
 from dl_course.claims import Claim, at_most
-from dl_course.config import check_choice, check_range
-from dl_course.errors import ConfigError
+from dl_course.config import check_choice, check_multiple, check_range
 from dl_course.engine.blocks import train_in_blocks
 from dl_course.generative import flows
 from dl_course.generative.images import (PIXEL_LEVELS, image_grid, independent_pixel_bits,
@@ -40,8 +39,7 @@ def validate(config) -> None:
   check_range(config, 'learning_rate', 0, low_open=True)
   check_range(config, 'bits_target', 0, low_open=True)
   check_range(config, 'baseline_ratio_target', 0, low_open=True)
-  if config.num_steps % config.eval_every:
-    raise ConfigError('num_steps', config.num_steps, f'a multiple of eval_every={config.eval_every}')
+  check_multiple(config, 'num_steps', 'eval_every')
 
 
 def run(config, log) -> dict:
@@ -51,7 +49,7 @@ def run(config, log) -> dict:
   num_dims = int(np.prod(image_shape))
   flow = flows.MultiScaleFlow(tuple(image_shape), config.levels, config.steps, config.hidden,
                               config.style)
-  key = jax.random.PRNGKey(config.seed)
+  key = jax.random.key(config.seed)
   init_key, noise_key, eval_key, sample_key = jax.random.split(key, 4)
   # ActNorm's data-dependent init sees a dequantised batch of 512 training images.
   variables = flow.init(init_key, flows.dequantise(init_key, jnp.asarray(train[:512]), levels))

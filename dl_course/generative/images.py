@@ -56,5 +56,5 @@ def binarised_mnist5k(seed: int, test_size: int):
   test [test_size, 784] binarised once with a key from `seed`)."""
   train, test = (data.load('mnist5k', s).x.reshape(-1, 784).astype(np.float32)
                  for s in ('train', 'test'))
-  key = jax.random.fold_in(jax.random.PRNGKey(seed), 1)
+  key = jax.random.fold_in(jax.random.key(seed), 1)
   return train, np.asarray(jax.random.bernoulli(key, test[:test_size]), np.float32)

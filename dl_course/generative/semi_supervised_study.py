@@ -22,9 +22,8 @@ import optax
 
 from dl_course import data
 from dl_course.claims import Claim, at_least, at_most
-from dl_course.config import check_number_list, check_range
+from dl_course.config import check_multiple, check_number_list, check_range
 from dl_course.data.sampler import chunk_indices
-from dl_course.errors import ConfigError
 from dl_course.engine.blocks import train_in_blocks
 from dl_course.engine.guard import check_finite
 from dl_course.generative import semi_supervised, vae
@@ -43,8 +42,7 @@ def validate(config) -> None:
   check_range(config, 'm1_steps', 0, integer=True)
   check_range(config, 'm1_latent_dim', 1, integer=True)
   check_number_list(config, 'm1_hidden', 1, integer=True)
-  if config.num_steps % config.eval_every:
-    raise ConfigError('num_steps', config.num_steps, f'a multiple of eval_every={config.eval_every}')
+  check_multiple(config, 'num_steps', 'eval_every')
 
 
 def split_labels(y, per_class: int, seed: int):
@@ -163,7 +161,7 @@ def run(config, log) -> dict:
   test_x = jnp.asarray(test_split.x.reshape(-1, 784) > 0.5, jnp.float32)
   test_y = jnp.asarray(test_split.y)
   model = semi_supervised.M2(784, 10, config.latent_dim, tuple(config.hidden))
-  key = jax.random.PRNGKey(config.seed)
+  key = jax.random.key(config.seed)
 
   m2_loss, supervised_loss = objectives(model, config.alpha)
   params, m2_errors = train(config, model, m2_loss, x_l, y_l, x_u, test_x, test_y,

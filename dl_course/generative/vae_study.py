@@ -26,7 +26,7 @@ import numpy as np
 import optax
 
 from dl_course.claims import Claim, at_most
-from dl_course.config import check_choice, check_number_list, check_range
+from dl_course.config import check_choice, check_multiple, check_number_list, check_range
 from dl_course.errors import ConfigError
 from dl_course.engine.blocks import train_in_blocks
 from dl_course.generative import flows, vae
@@ -48,13 +48,12 @@ def validate(config) -> None:
   ks = list(config.iwae_ks)
   if ks != sorted(ks) or ks[0] != 1 or any(ks[-1] % k for k in ks):
     raise ConfigError('iwae_ks', ks, 'increasing, starting at 1, each dividing the last')
-  if config.num_steps % config.eval_every:
-    raise ConfigError('num_steps', config.num_steps, f'a multiple of eval_every={config.eval_every}')
+  check_multiple(config, 'num_steps', 'eval_every')
 
 
 def load_data(config):
   """(train [N, D], test [M, D], how a batch is made continuous/binary, data info)."""
-  root = jax.random.PRNGKey(config.seed)
+  root = jax.random.key(config.seed)
   if config.decoder == 'bernoulli':
     train, test = binarised_mnist5k(config.seed, config.test_size)
 
@@ -74,7 +73,7 @@ def run(config, log) -> dict:
   train, test, prepare, levels = load_data(config)
   dim = train.shape[1]
   model = vae.VAE(dim, config.latent_dim, tuple(config.hidden), config.decoder)
-  key = jax.random.PRNGKey(config.seed)
+  key = jax.random.key(config.seed)
   init_key, train_key, eval_key, sample_key = jax.random.split(key, 4)
   params = model.init(init_key, jnp.asarray(test[:2]))['params']
   test_x = jnp.asarray(test)
@@ -97,7 +96,7 @@ def run(config, log) -> dict:
       metric_names=('train/neg_elbo', 'test/elbo'))
 
   bounds = vae.iwae_bounds(model, params, test_x, eval_key, tuple(config.iwae_ks))
-  log({'iwae_bounds': {str(k): v for k, v in bounds.items()}})
+  log({'step': config.num_steps, 'iwae_bounds': {str(k): v for k, v in bounds.items()}})
   samples, interpolations = draw_pictures(model, params, test_x, sample_key, config.num_samples)
   if levels is None:
     means = np.clip(train.mean(0), 1e-3, 1 - 1e-3)

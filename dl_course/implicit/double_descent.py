@@ -18,7 +18,7 @@ import jax
 import numpy as np
 
 from dl_course.claims import Claim, at_least, between
-from dl_course.config import check_range
+from dl_course.config import check_multiple, check_range
 from dl_course.errors import ConfigError
 from dl_course.engine import grid
 from dl_course.implicit import networks
@@ -37,9 +37,7 @@ def validate(config) -> None:
   check_range(config, 'momentum', 0, 1)
   if config.max_width <= config.min_width:
     raise ConfigError('max_width', config.max_width, f'> min_width={config.min_width}')
-  if config.epochs % config.eval_every_epochs:
-    raise ConfigError('epochs', config.epochs,
-                      f'a multiple of eval_every_epochs={config.eval_every_epochs}')
+  check_multiple(config, 'epochs', 'eval_every_epochs')
 
 
 def widths(config) -> list[int]:

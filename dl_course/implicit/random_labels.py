@@ -18,7 +18,7 @@ import numpy as np
 from scipy import stats
 
 from dl_course.claims import Claim, at_most
-from dl_course.config import check_number_list, check_range
+from dl_course.config import check_multiple, check_number_list, check_range
 from dl_course.errors import ConfigError
 from dl_course.engine import grid
 from dl_course.engine.records import read_metrics
@@ -35,9 +35,7 @@ def validate(config) -> None:
   if config.runs_per_group and len(config.fractions) % config.runs_per_group:
     raise ConfigError('runs_per_group', config.runs_per_group,
                       f'0 (one group) or a divisor of the {len(config.fractions)} fractions')
-  if config.max_steps % config.eval_every:
-    raise ConfigError('max_steps', config.max_steps,
-                      f'a multiple of eval_every={config.eval_every}')
+  check_multiple(config, 'max_steps', 'eval_every')
 
 
 def corrupt_labels(y: np.ndarray, fractions, num_classes: int, seed: int) -> np.ndarray:

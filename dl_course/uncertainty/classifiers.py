@@ -73,7 +73,7 @@ def train_classifiers(config, x, y, num_classes: int, validation=None) -> Classi
   dropout_model = MLP(num_classes=num_classes, hidden_sizes=hidden,
                       dropout_rate=config.dropout_rate)
   dropout_state = ensembles.train_members(dropout_model, x, y,
-                                          ensembles.member_keys(config.seed + 1, 1), **common)
+                                          ensembles.member_keys(config.seed, 1, stream=1), **common)
   temperature = None
   if validation is not None:
     first = jax.tree.map(lambda a: a[:1], members.params)
@@ -81,4 +81,5 @@ def train_classifiers(config, x, y, num_classes: int, validation=None) -> Classi
     temperature = fit_temperature(logits, validation[1])
   return Classifiers(model, members.params, dropout_model,
                      jax.tree.map(lambda a: a[0], dropout_state.params),
-                     jax.random.key(config.seed + 2), config.mc_samples, temperature)
+                     jax.random.fold_in(jax.random.key(config.seed), 2), config.mc_samples,
+                     temperature)

@@ -186,7 +186,8 @@ def _fit_and_score(x, y, fit_idx, score_idx, grid, config, num_samples, choose: 
                       batch_size=config.batch_size, learning_rate=config.learning_rate,
                       seed=config.seed)
   samples = np.asarray(dropout_samples(params, jnp.asarray(xs[split_of_run], jnp.float32),
-                                       jnp.asarray(p, jnp.float32), jax.random.key(config.seed + 1),
+                                       jnp.asarray(p, jnp.float32),
+                                       jax.random.fold_in(jax.random.key(config.seed), 1),
                                        num_samples), np.float64)
   samples = samples * std_y[split_of_run][:, :, None] + mean_y[split_of_run][:, :, None]
   y_true = y[score_idx][split_of_run]
@@ -220,7 +221,8 @@ def deep_ensembles(x, y, train_idx, test_idx, config) -> dict:
   yf = (y[train_idx] - mean_y) / std_y
   split_of_run = np.repeat(np.arange(num_splits), members)
   epsilon = config.adversarial_epsilon * (xf.max(1) - xf.min(1))  # [S, D]
-  keys = jax.random.split(jax.random.key(config.seed + 2), len(split_of_run))
+  keys = jax.random.split(jax.random.fold_in(jax.random.key(config.seed), 2),
+                          len(split_of_run))
   params = jax.vmap(lambda k: init_mlp(k, x.shape[1], config.hidden, 2))(keys)
   n = train_idx.shape[1]
   params = train_runs(ensemble_loss, params,
