@@ -59,6 +59,12 @@ from experiments.configs.uncertainty import shift_mnist1d as shift_mnist1d_confi
 from experiments.configs.uncertainty import uci as uci_config
 
 
+def _diverge_in(steps: int, *more: str) -> tuple[str, ...]:
+  """The usual forced divergence: learning rate 1e30, a run of `steps` steps that
+  logs (and so meets the NaN guard) at its end."""
+  return ('learning_rate=1e30', f'num_steps={steps}', f'eval_every={steps}', *more)
+
+
 def _mnist1d(name, config) -> Study:
   # Quick: the full recipe, seed 0; full: its mean over seeds 0-2 (the paper's table).
   return Study(name, 'mnist1d', config, classification.run, classification.claims,
@@ -80,7 +86,8 @@ _STUDIES = [
     from_module('min_norm', 'implicit_regularisation', min_norm_config, min_norm,
                 diverge=('adam_learning_rate=1e300', 'adam_steps=100')),
     from_module('max_margin', 'implicit_regularisation', max_margin_config, max_margin,
-                diverge=('adam_learning_rate=1e300', 'adam_steps=1000', 'gd_steps=1000', 'normalised_gd_steps=100')),
+                diverge=('adam_learning_rate=1e300', 'adam_steps=1000', 'gd_steps=1000',
+                         'normalised_gd_steps=100')),
     from_module('edge_of_stability', 'implicit_regularisation', edge_of_stability_config,
                 edge_of_stability,
                 diverge=('learning_rates=(1e30,)', 'num_steps=100')),
@@ -119,33 +126,34 @@ _STUDIES = [
     from_module('tricks', 'fundamentals', tricks_config, tricks_study,
                 diverge=('adam_learning_rate=1e30', 'num_steps=200')),
     from_module('cnn', 'fundamentals', cnn_config, cnn_study,
-                diverge=('learning_rate=1e30', 'num_steps=100', 'pretrain_steps=100', 'augment_steps=100', 'transfer_steps=100')),
+                diverge=('learning_rate=1e30', 'num_steps=100', 'pretrain_steps=100',
+                         'augment_steps=100', 'transfer_steps=100')),
     from_module('recurrent', 'fundamentals', recurrent_config, recurrent_study,
                 diverge=('learning_rate=1e38', 'num_steps=500', 'gradient_steps=10')),
     from_module('attention', 'fundamentals', attention_config, attention_study,
-                diverge=('learning_rate=1e30', 'num_steps=50', 'eval_every=50', 'train_examples=2000')),
+                diverge=_diverge_in(50, 'train_examples=2000')),
     from_module('visualisation', 'fundamentals', visualisation_config, visualisation_study,
-                diverge=('learning_rate=1e30', 'num_steps=100', 'eval_every=100')),
+                diverge=_diverge_in(100)),
     from_module('flows2d', 'generative', flows2d_config, flows2d_study,
                 diverge=('learning_rate=1e30', 'num_steps=100', 'steps_per_block=100')),
     from_module('image_flows', 'generative', image_flows_config, image_flows_study,
-                diverge=('learning_rate=1e30', 'num_steps=50', 'eval_every=50')),
+                diverge=_diverge_in(50)),
     from_module('image_flows_mnist', 'generative', image_flows_mnist_config, image_flows_study,
-                diverge=('learning_rate=1e30', 'num_steps=50', 'eval_every=50')),
+                diverge=_diverge_in(50)),
     from_module('vae', 'generative', vae_config, vae_study,
-                diverge=('learning_rate=1e30', 'num_steps=100', 'eval_every=100')),
+                diverge=_diverge_in(100)),
     from_module('vae_digits', 'generative', vae_digits_config, vae_study,
-                diverge=('learning_rate=1e30', 'num_steps=100', 'eval_every=100')),
+                diverge=_diverge_in(100)),
     from_module('autoencoders', 'generative', autoencoders_config, autoencoders_study,
-                diverge=('learning_rate=1e30', 'num_steps=100', 'eval_every=100', 'lbfgs_steps=100')),
+                diverge=_diverge_in(100, 'lbfgs_steps=100')),
     from_module('gan2d', 'generative', gan2d_config, gan2d_study,
                 diverge=('learning_rate=1e30', 'num_steps=200')),
     from_module('dcgan', 'generative', dcgan_config, dcgan_study,
                 diverge=('learning_rate=1e30', 'num_steps=100', 'judge_steps=100')),
     from_module('gumbel', 'generative', gumbel_config, gumbel_study,
-                diverge=('learning_rate=1e30', 'num_steps=100', 'eval_every=100')),
+                diverge=_diverge_in(100)),
     from_module('semi_supervised', 'generative', semi_supervised_config, semi_supervised_study,
-                diverge=('learning_rate=1e30', 'num_steps=100', 'eval_every=100', 'm1_steps=100')),
+                diverge=_diverge_in(100, 'm1_steps=100')),
 ]
 
 # The classification trainer on any dataset: configs of your own that set no study.
