@@ -21,6 +21,10 @@ A study is a record (experiments/registry.py lists them all, by explicit import)
                    lets the rate act); `launch.guard_walk` checks that the run then
                    stops with one line naming metric and step
   trains_nothing   instead of `diverge`: why no run of it can diverge
+  resume_check     for a resumable study, overrides that make its chunks short and
+                   log once per chunk: `launch.guard_walk` checks that one chunk, then
+                   the same command again, writes the very metrics.jsonl of two chunks
+                   in one go
 
 Most studies are a module with validate(config), run(config, log) -> summary,
 plot(summary, workdir), claims(config, summary) and maybe table(summary);
@@ -70,11 +74,15 @@ class Study:
   own_process: bool = False
   diverge: tuple[str, ...] = ()
   trains_nothing: str = ''
+  resume_check: tuple[str, ...] = ()
 
   def __post_init__(self):
     if bool(self.diverge) == bool(self.trains_nothing):
       raise ValueError(f'study {self.name!r}: give exactly one of diverge (overrides that '
                        'make it diverge) and trains_nothing (why it cannot)')
+    if self.resumes != bool(self.resume_check):
+      raise ValueError(f'study {self.name!r}: a resumable study, and only one, gives '
+                       'resume_check (overrides for short chunks)')
 
   def get_config(self, arg: str = '') -> ml_collections.ConfigDict:
     return self.config.get_config(arg or None)

@@ -65,17 +65,21 @@ def _diverge_in(steps: int, *more: str) -> tuple[str, ...]:
   return ('learning_rate=1e30', f'num_steps={steps}', f'eval_every={steps}', *more)
 
 
+CLASSIFICATION_SHORT_CHUNKS = ('steps_per_dispatch=50', 'eval_every=50', 'checkpoint_every=50')
+
+
 def _mnist1d(name, config) -> Study:
   # Quick: the full recipe, seed 0; full: its mean over seeds 0-2 (the paper's table).
   return Study(name, 'mnist1d', config, classification.run, classification.claims,
                resumes=True, reproduce_args=(('seed=0',), ('seed=0', 'seed=1', 'seed=2')),
-               diverge=('optimizer.learning_rate=1e30', 'num_steps=100'))
+               diverge=('optimizer.learning_rate=1e30', 'num_steps=100'),
+               resume_check=CLASSIFICATION_SHORT_CHUNKS)
 
 
 def _rl(name, config) -> Study:
   return Study(name, 'rl', config, rl_experiment.run, rl_experiment.claims,
                table=rl_experiment.table, resumes=True, own_process=True,
-               diverge=('learning_rate=1e30',))
+               diverge=('learning_rate=1e30',), resume_check=('chunk_updates=2',))
 
 
 _STUDIES = [
@@ -159,7 +163,8 @@ _STUDIES = [
 # The classification trainer on any dataset: configs of your own that set no study.
 CLASSIFICATION = Study('classification', 'classification', mnist1d_mlp_config,
                        classification.run, classification.claims, resumes=True,
-                       diverge=('optimizer.learning_rate=1e30', 'num_steps=100'))
+                       diverge=('optimizer.learning_rate=1e30', 'num_steps=100'),
+                       resume_check=CLASSIFICATION_SHORT_CHUNKS)
 
 STUDIES: dict[str, Study] = {s.name: s for s in _STUDIES}
 FAMILIES: dict[str, list[Study]] = {}

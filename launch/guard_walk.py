@@ -1,4 +1,6 @@
-"""Every registered study, forced to diverge, must stop with one line and exit 1.
+"""Every registered study's guards, through the real entry point: a forced
+divergence stops with one line and exit 1; a resumable study stopped and rerun
+writes the very records of an uninterrupted run.
 
   python -m launch.guard_walk [family|study|all][,...] [--jobs=2] [--timeout=300]
 
@@ -10,9 +12,15 @@ study's `diverge` overrides (a learning rate of 1e30 or larger, and few steps):
 and passes when the child exits 1 and prints exactly one line on stderr (besides
 its progress bar),
 `error: training diverged: metric '<name>' is <value> at step <N>; ...`, with no
-traceback. Studies that train nothing (`trains_nothing`) are listed, not run. Each
-child has a hard timeout: a hang fails, nothing is rerun. Prints one row a
-study and `K of N studies stop on divergence`; exits non-zero if any fails.
+traceback. Studies that train nothing (`trains_nothing`) are listed, not run.
+
+For each resumable study, with its `resume_check` overrides (short chunks, one
+record each): `--max_chunks=2` into one workdir; `--max_chunks=1` twice into
+another (stop, then the same command resumes from the checkpoint for one more
+chunk). The two metrics.jsonl must be byte-identical.
+
+Each child has a hard timeout: a hang fails, nothing is rerun. Prints one row a
+check and `K of N checks pass`; exits non-zero if any fails.
 """
 from __future__ import annotations
 
@@ -50,18 +58,22 @@ class Outcome:
   detail: str
 
 
-def diverge_command(study: Study, workdir: pathlib.Path) -> list[str]:
+def study_command(study: Study, workdir: pathlib.Path, overrides, *flags_) -> list[str]:
   return [sys.executable, '-m', 'experiments.main', f'--config={study.config_path}:quick',
-          f'--workdir={workdir}', *(f'--config.{o}' for o in study.diverge)]
+          f'--workdir={workdir}', *(f'--config.{o}' for o in overrides), *flags_]
+
+
+def _run(command: list[str], timeout: float) -> subprocess.CompletedProcess:
+  """The child under a hard timeout (subprocess.TimeoutExpired when it hangs)."""
+  return subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=timeout,
+                        check=False, env={**os.environ, 'PYTHONPATH': str(REPO)})
 
 
 def check(study: Study, root: pathlib.Path, timeout: float) -> Outcome:
   """Runs one study with its diverge overrides; passes on exit 1 with one line."""
   start = time.time()
-  command = diverge_command(study, root / study.name)
   try:
-    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=timeout,
-                          check=False, env={**os.environ, 'PYTHONPATH': str(REPO)})
+    done = _run(study_command(study, root / study.name, study.diverge), timeout)
   except subprocess.TimeoutExpired:
     return Outcome(study.name, False, time.time() - start, f'no exit within {timeout:.0f} s')
   lines = [line for line in done.stderr.splitlines()
@@ -74,18 +86,46 @@ def check(study: Study, root: pathlib.Path, timeout: float) -> Outcome:
                  f'exit {done.returncode}, {len(lines)} stderr lines, last: {shown[:160]}')
 
 
-def walk(studies: list[Study], jobs: int, timeout: float) -> list[Outcome]:
-  runnable = [s for s in studies if s.diverge]
+def check_resume(study: Study, root: pathlib.Path, timeout: float) -> Outcome:
+  """Two chunks in one go vs one chunk, then the same command again."""
+  start = time.time()
+  straight, stopped = root / f'{study.name}_straight', root / f'{study.name}_stopped'
+  try:
+    runs = [_run(study_command(study, straight, study.resume_check, '--max_chunks=2'), timeout)]
+    for _ in range(2):
+      runs.append(_run(study_command(study, stopped, study.resume_check, '--max_chunks=1'),
+                       timeout))
+  except subprocess.TimeoutExpired:
+    return Outcome(study.name, False, time.time() - start, f'no exit within {timeout:.0f} s')
+  seconds = time.time() - start
+  failed = next((r for r in runs if r.returncode != 0), None)
+  if failed is not None:
+    last = (failed.stderr.strip().splitlines() or ['(nothing on stderr)'])[-1]
+    return Outcome(study.name, False, seconds, f'exit {failed.returncode}: {last[:160]}')
+  want, got = ((d / 'metrics.jsonl').read_bytes() for d in (straight, stopped))
+  records, resumed_records = want.count(b'\n'), got.count(b'\n')
+  if want == got and records >= 2:
+    return Outcome(study.name, True, seconds,
+                   f'resumed: {records} records byte-identical to the uninterrupted run')
+  return Outcome(study.name, False, seconds,
+                 f'resumed run differs ({resumed_records} vs {records} records)')
+
+
+def walk(studies: list[Study], jobs: int, timeout: float) -> list[tuple[str, Outcome]]:
+  """(check kind, outcome) for every divergence and resume check, in registry order."""
+  tasks = [('diverge', check, s) for s in studies if s.diverge]
+  tasks += [('resume', check_resume, s) for s in studies if s.resume_check]
   with tempfile.TemporaryDirectory(prefix='guard_walk_') as root, \
       concurrent.futures.ThreadPoolExecutor(jobs) as pool:
-    futures = {pool.submit(check, s, pathlib.Path(root), timeout): s for s in runnable}
+    futures = {pool.submit(fn, s, pathlib.Path(root), timeout): (kind, s.name)
+               for kind, fn, s in tasks}
     outcomes = {}
     for i, future in enumerate(concurrent.futures.as_completed(futures), 1):
-      outcome = future.result()
-      outcomes[outcome.study] = outcome
-      print(f'[{i}/{len(runnable)}] {outcome.study}: {"ok" if outcome.passed else "FAIL"} '
+      kind, name = futures[future]
+      outcome = outcomes[kind, name] = future.result()
+      print(f'[{i}/{len(tasks)}] {kind} {name}: {"ok" if outcome.passed else "FAIL"} '
             f'in {outcome.seconds:.0f} s', flush=True)
-  return [outcomes[s.name] for s in runnable]
+  return [(kind, outcomes[kind, s.name]) for kind, _, s in tasks]
 
 
 def main(argv):
@@ -94,13 +134,17 @@ def main(argv):
     raise cli.UserError(f'unexpected arguments: {" ".join(argv[2:])}')
   studies = registry.select(names.split(","))
   outcomes = walk(studies, _JOBS.value, _TIMEOUT.value)
-  rows = [(o.study, 'stops: ' + o.detail if o.passed else o.detail, 'yes' if o.passed else 'NO')
-          for o in outcomes]
-  rows += [(s.name, f'not run: trains nothing ({s.trains_nothing})', '-')
+  rows = [(o.study, kind, ('stops: ' if kind == 'diverge' and o.passed else '') + o.detail,
+           'yes' if o.passed else 'NO') for kind, o in outcomes]
+  rows += [(s.name, 'diverge', f'not run: trains nothing ({s.trains_nothing})', '-')
            for s in studies if not s.diverge]
-  print(format_rows(('study', 'forced divergence', 'pass'), rows))
-  passed = sum(o.passed for o in outcomes)
-  print(f'{passed} of {len(outcomes)} studies stop on divergence with one line and exit 1')
+  print(format_rows(('study', 'check', 'outcome', 'pass'), rows))
+  for kind, what in (('diverge', 'stop on a forced divergence with one line and exit 1'),
+                     ('resume', 'resume to byte-identical records')):
+    of_kind = [o for k, o in outcomes if k == kind]
+    print(f'{sum(o.passed for o in of_kind)} of {len(of_kind)} studies {what}')
+  passed = sum(o.passed for _, o in outcomes)
+  print(f'{passed} of {len(outcomes)} checks pass')
   if passed < len(outcomes):
     sys.exit(1)
 

@@ -1,6 +1,8 @@
 """User mistakes: one line `error: ...` naming the bad thing, non-zero exit, no traceback."""
 import dataclasses
+import pathlib
 import re
+import subprocess
 import sys
 
 import pytest
@@ -135,3 +137,33 @@ def test_the_guard_walk_passes_a_guarded_study_and_fails_one_that_does_not_diver
   failed = guard_walk.check(tame, tmp_path / 'tame', timeout=240)
   assert not failed.passed
   assert failed.detail.startswith('exit 0')
+
+
+def test_the_resume_check_fails_when_the_resumed_records_differ(tmp_path, monkeypatch):
+  """guard_walk.check_resume compares bytes: a resumed run whose second chunk
+  logs anything else (here a changed loss) fails; equal records pass."""
+  from experiments import registry
+  from launch import guard_walk
+  study = registry.STUDIES['mnist1d_mlp']
+
+  def fake_run(loss_after_resume):
+    def run_child(command, timeout):
+      del timeout
+      workdir = next(a.split('=', 1)[1] for a in command if a.startswith('--workdir='))
+      metrics = pathlib.Path(workdir) / 'metrics.jsonl'
+      metrics.parent.mkdir(parents=True, exist_ok=True)
+      resumed = metrics.exists()
+      with metrics.open('a') as f:
+        if 'straight' in workdir:
+          f.write('{"step": 50, "train/loss": 1.0}\n{"step": 100, "train/loss": 0.5}\n')
+        else:
+          f.write(f'{{"step": 100, "train/loss": {loss_after_resume}}}\n' if resumed
+                  else '{"step": 50, "train/loss": 1.0}\n')
+      return subprocess.CompletedProcess(command, 0, '', '')
+    return run_child
+
+  monkeypatch.setattr(guard_walk, '_run', fake_run(0.5))
+  assert guard_walk.check_resume(study, tmp_path / 'same', 10).passed
+  monkeypatch.setattr(guard_walk, '_run', fake_run(0.6))
+  outcome = guard_walk.check_resume(study, tmp_path / 'differs', 10)
+  assert not outcome.passed and 'differs' in outcome.detail

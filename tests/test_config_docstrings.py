@@ -60,13 +60,15 @@ def test_ci_reproduces_every_family_from_the_registry_and_walks_the_guard():
   assert '-m launch.guard_walk all' in ci
 
 
-def test_every_study_has_divergence_overrides_that_name_real_keys():
-  """launch.guard_walk's input: each override must set an existing key of the
-  quick config to a value of that key's type (else the walk would fail on a typo)."""
+def test_every_study_has_guard_walk_overrides_that_name_real_keys():
+  """launch.guard_walk's input (divergence, and short chunks for resumable
+  studies): each override must set an existing key of the quick config to a value
+  of that key's type (else the walk would fail on a typo)."""
   for name, study in registry.STUDIES.items():
     assert bool(study.diverge) != bool(study.trains_nothing), name
+    assert study.resumes == bool(study.resume_check), name
     config = study.get_config('quick')
-    for override in study.diverge:
+    for override in (*study.diverge, *study.resume_check):
       key, value = override.split('=', 1)
       node = config
       *parents, leaf = key.split('.')
