@@ -9,9 +9,12 @@ import numpy as np
 import pytest
 from sklearn.svm import LinearSVC
 
-from dl_course.implicit import double_descent, edge_of_stability, max_margin, min_norm
-from dl_course.implicit import random_labels
 from dl_course.engine.grid import chunk_batches
+from dl_course.errors import ConfigError
+from dl_course.implicit import (double_descent, edge_of_stability, gradient_regularisation,
+                                max_margin, min_norm, random_labels)
+from experiments.configs.implicit_regularisation import \
+    gradient_regularisation as gradient_regularisation_config
 from tests.helpers import run
 from tests.test_cli import assert_one_line_error
 
@@ -152,3 +155,16 @@ def test_epochwise_second_descent_measures_the_bump():
   assert double_descent.epochwise_second_descent([5, 3, 4, 2, 2.5]) == 1.0
   assert double_descent.epochwise_second_descent([5, 4, 3, 3]) == 0.0
   assert double_descent.epochwise_second_descent([3, 5, 4.5]) == 0.5
+
+
+def test_gradient_regularisation_refuses_rates_that_run_under_two_steps():
+  """A rate above flow_time / 2 would run 0 or 1 steps: its error curve is empty
+  and the fitted order meaningless, so the config is refused up front."""
+  config = gradient_regularisation_config.get_config('quick')
+  gradient_regularisation.validate(config)
+  config.learning_rates = (0.1, 4.0)
+  with pytest.raises(ConfigError, match=r'learning_rates=.*at most flow_time / 2 \(2\.5\)'):
+    gradient_regularisation.validate(config)
+  config.learning_rates = (0.1,)
+  with pytest.raises(ConfigError, match='at least two rates'):
+    gradient_regularisation.validate(config)
