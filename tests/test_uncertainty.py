@@ -258,11 +258,3 @@ def test_far_ood_dataset_errors_are_one_line_and_come_before_training(tmp_path, 
               '--config=experiments/configs/uncertainty/ood.py:quick', f'--workdir={tmp_path}',
               f'--config.data_dir={tmp_path}', override], timeout=60)
   assert_one_line_error(done, expected)
-
-
-def test_a_seeds_other_streams_are_not_the_next_seeds_root_stream():
-  """Streams come from fold_in(key(seed), n), never key(seed + n): seed 0's
-  dropout model must not share its initialisation with seed 1's ensemble."""
-  streams = [jax.random.key_data(ensembles.member_keys(seed, 2, stream)).tobytes()
-             for seed in (0, 1) for stream in (0, 1, 2)]
-  assert len(set(streams)) == len(streams)

@@ -53,11 +53,8 @@ def mixture_moments(means_MN, variances_MN) -> tuple[np.ndarray, np.ndarray]:
   return mean, (variances + means ** 2).mean(0) - mean ** 2
 
 
-def member_keys(seed: int, members: int, stream: int = 0) -> jax.Array:
-  """Init keys of `members` runs: split from the seed's root key (stream 0) or
-  from fold_in(root, stream), so another model of the same seed gets its own."""
-  root = jax.random.key(seed)
-  return jax.random.split(root if stream == 0 else jax.random.fold_in(root, stream), members)
+def member_keys(seed: int, members: int) -> jax.Array:
+  return jax.random.split(jax.random.key(seed), members)
 
 
 __all__ = ['member_keys', 'member_logits', 'member_probs', 'mixture_moments', 'train_members']
