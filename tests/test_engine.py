@@ -146,7 +146,8 @@ def test_a_finished_run_resumes_to_its_final_record(tmp_path):
 
 
 def test_the_record_guard_names_a_nested_non_finite_number_and_its_step():
-  check_record({'step': 7, 'name': 'adam', 'curve': [1.0, 2.0], 'per_seed': [{'loss': 1.0}]})
+  check_record({'step': 7, 'name': 'adam', 'curve': [1.0, 2.0], 'per_seed': [{'loss': 1.0}],
+                'steps_to_fit': [None, 500]})
   with pytest.raises(TrainingDivergedError) as error:
     check_record({'step': 7, 'runs': {'sgd': {'losses': [1.0, float('nan')]}}})
   assert (error.value.metric, error.value.step) == ('runs/sgd/losses', 7)

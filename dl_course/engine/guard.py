@@ -51,8 +51,8 @@ def _numbers(tree, path: str):
     return
   if isinstance(tree, bool) or tree is None or isinstance(tree, str):
     return
-  if isinstance(tree, (list, tuple)) and any(isinstance(v, (Mapping, list, tuple, str))
-                                             for v in tree):
+  if isinstance(tree, (list, tuple)) and any(  # None: "not reached", never a NaN
+      v is None or isinstance(v, (Mapping, list, tuple, str)) for v in tree):
     for index, value in enumerate(tree):
       yield from _numbers(value, f'{path}[{index}]')
     return

@@ -121,7 +121,7 @@ def run(config, log) -> dict:
   for row in check:
     log({'step': 0, 'gradient_check': row})  # at the initial weights, before training
   # An overflowing run shows up as inf / NaN in the logged loss, which the NaN
-  # guard reports in one line: NumPy's warnings would only repeat it, as tracebacks.
+  # guard reports in one line: NumPy's warnings would only add lines of noise to stderr.
   with np.errstate(over='ignore', invalid='ignore'):
     trained = train_both(config, train, test, log)
   return {'gradient_check': check, **trained}
