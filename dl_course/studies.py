@@ -22,9 +22,9 @@ A study is a record (experiments/registry.py lists them all, by explicit import)
                    stops with one line naming metric and step
   trains_nothing   instead of `diverge`: why no run of it can diverge
   resume_check     for a resumable study, overrides that make its chunks short and
-                   log once per chunk: `launch.guard_walk` checks that one chunk, then
-                   the same command again, writes the very metrics.jsonl of two chunks
-                   in one go
+                   log: `launch.guard_walk` checks that one chunk, then the same
+                   command for two more, writes the very metrics.jsonl of three
+                   chunks in one go
 
 Most studies are a module with validate(config), run(config, log) -> summary,
 plot(summary, workdir), claims(config, summary) and maybe table(summary);
@@ -32,8 +32,13 @@ plot(summary, workdir), claims(config, summary) and maybe table(summary);
 first, writes config.json, manifest.json, metrics.jsonl (a `step` in every
 record), summary.json and the figures, and passes every record and the summary
 through the NaN guard (`guard.check_record`: a non-finite number stops the run
-with one line naming it and its step). Such a study is short and deterministic:
-rerun in its workdir it starts afresh and writes byte-identical metrics.
+with one line naming it and its step). A study that is short and deterministic
+starts afresh when rerun in its workdir. A long one is resumable (`resumes`):
+its module's run(config, progress) logs through `progress` and trains its
+stages with `progress.checkpoints(name)` / `progress.unit(name, ...)`
+(engine/progress.py), and a rerun with the same config continues it, SIGTERM
+and --max_chunks stop it with a checkpoint, and the records come out
+byte-identical to an uninterrupted run's.
 """
 from __future__ import annotations
 
@@ -49,16 +54,23 @@ import numpy as np
 from dl_course.claims import Claim
 from dl_course.config import check_range, to_json_dict
 from dl_course.engine.guard import check_record
-from dl_course.engine.records import (MetricWriter, is_writer, read_metrics, write_json,
-                                      write_manifest)
+from dl_course.engine.loop import StopRequest
+from dl_course.engine.progress import Progress, StopRun
+from dl_course.engine.records import (MetricWriter, check_same_run, is_writer, read_metrics,
+                                      write_json, write_manifest)
 from dl_course.errors import UserError
 
 
 @dataclasses.dataclass(frozen=True)
 class Stopped:
   """What a resumable study's run returns when it stopped before the end."""
-  step: int
+  step: int | None
   reason: str  # 'SIGTERM' or '--max_chunks'
+  where: str = ''  # instead of the step: 'step 50 of width_6', 'unit boston_split_3'
+
+  def __str__(self) -> str:
+    return f'stopped by {self.reason} ' + (f'after {self.where}' if self.where
+                                           else f'at step {self.step}')
 
 
 @dataclasses.dataclass(frozen=True)
@@ -97,22 +109,29 @@ class Study:
 def from_module(name: str, family: str, config: types.ModuleType, module: types.ModuleType,
                 **fields) -> Study:
   """The record of a study written as a module with validate / run / plot / claims."""
-  return Study(name=name, family=family, config=config, run=logged_run(module),
+  return Study(name=name, family=family, config=config,
+               run=logged_run(module, resumes=fields.get('resumes', False)),
                claims=module.claims, table=getattr(module, 'table', None), **fields)
 
 
-def logged_run(module: types.ModuleType) -> Callable:
+def logged_run(module: types.ModuleType, resumes: bool = False) -> Callable:
+  """The record's run for a study module. A resumable module's run(config, progress)
+  logs through `progress` and trains its stages with its checkpoints
+  (engine/progress.py); the others' run(config, log) starts afresh each time."""
   def run(config: ml_collections.ConfigDict, workdir: pathlib.Path,
-          max_chunks: int | None = None) -> dict:
-    if max_chunks is not None:
+          max_chunks: int | None = None) -> dict | Stopped:
+    if max_chunks is not None and not resumes:
       raise UserError(f'--max_chunks is not allowed for study {config.study!r}: it runs '
                       'in one go (only resumable studies stop after N chunks)')
     check_range(config, 'seed', 0, integer=True)
     module.validate(config)
     workdir = pathlib.Path(workdir)
+    if resumes:
+      _check_resumable(workdir, config)
+    elif is_writer():
+      (workdir / 'metrics.jsonl').unlink(missing_ok=True)
     if is_writer():
       write_json(workdir / 'config.json', to_json_dict(config))
-      (workdir / 'metrics.jsonl').unlink(missing_ok=True)
     write_manifest(workdir, seed=config.seed, start_step=0)
     writer = MetricWriter(workdir)
 
@@ -122,13 +141,39 @@ def logged_run(module: types.ModuleType) -> Callable:
                          f'{sorted(record)}')
       check_record(record)  # the NaN guard, before the record is kept
       writer.write(record)
-    summary = module.run(config, log)
+
+    if resumes:
+      with StopRequest().on_sigterm() as stop:
+        progress = Progress(workdir, log, max_chunks=max_chunks, stop=stop)
+        try:
+          summary = module.run(config, progress)
+          progress.finish()
+        except StopRun as stopped:
+          return Stopped(None, stopped.reason, stopped.where)
+        finally:
+          progress.close()
+    else:
+      summary = module.run(config, log)
     check_record(summary, step=_last_step(workdir))
     if is_writer():
       write_json(workdir / 'summary.json', summary)
       module.plot(summary, workdir)
     return summary
   return run
+
+
+def _check_resumable(workdir: pathlib.Path, config) -> None:
+  """A resumable study's workdir: the same config continues it; one without a
+  config.json must not hold another run's checkpoints or units."""
+  if (workdir / 'config.json').exists():
+    check_same_run(workdir, config)
+    return
+  leftovers = [name for name in ('checkpoints', 'units') if (workdir / name).exists()]
+  if leftovers:
+    raise UserError(f'--workdir={workdir} holds {leftovers[0]}/ but no config.json, so '
+                    'whose run it continues is unknown; use a new --workdir')
+  if is_writer():
+    (workdir / 'metrics.jsonl').unlink(missing_ok=True)
 
 
 def _last_step(workdir: pathlib.Path) -> int:

@@ -34,7 +34,7 @@ def main(argv):
   workdir = prepare_workdir(_WORKDIR.value)
   summary = study.run(config, workdir, max_chunks=_MAX_CHUNKS.value)
   if isinstance(summary, Stopped):
-    print(f'stopped by {summary.reason} at step {summary.step}; checkpoint saved in {workdir}; '
+    print(f'{summary}; checkpoint saved in {workdir}; '
           'run the same command to resume')
     return
   shown = ', '.join(f'{k}={v:.4f}' for k, v in summary.items()

@@ -14,10 +14,11 @@ its progress bar),
 `error: training diverged: metric '<name>' is <value> at step <N>; ...`, with no
 traceback. Studies that train nothing (`trains_nothing`) are listed, not run.
 
-For each resumable study, with its `resume_check` overrides (short chunks, one
-record each): `--max_chunks=2` into one workdir; `--max_chunks=1` twice into
-another (stop, then the same command resumes from the checkpoint for one more
-chunk). The two metrics.jsonl must be byte-identical.
+For each resumable study, with its `resume_check` overrides (short chunks that
+log): `--max_chunks=3` into one workdir; `--max_chunks=1`, then `--max_chunks=2`
+into another (stop, then the same command resumes from the checkpoint for two
+more chunks, across stage boundaries where the study has stages). The two
+metrics.jsonl must be byte-identical and hold at least two records.
 
 Each child has a hard timeout: a hang fails, nothing is rerun. Prints one row a
 check and `K of N checks pass`; exits non-zero if any fails.
@@ -87,14 +88,14 @@ def check(study: Study, root: pathlib.Path, timeout: float) -> Outcome:
 
 
 def check_resume(study: Study, root: pathlib.Path, timeout: float) -> Outcome:
-  """Two chunks in one go vs one chunk, then the same command again."""
+  """Three chunks in one go vs one chunk, then the same command for two more."""
   start = time.time()
   straight, stopped = root / f'{study.name}_straight', root / f'{study.name}_stopped'
   try:
-    runs = [_run(study_command(study, straight, study.resume_check, '--max_chunks=2'), timeout)]
-    for _ in range(2):
-      runs.append(_run(study_command(study, stopped, study.resume_check, '--max_chunks=1'),
-                       timeout))
+    runs = [_run(study_command(study, straight, study.resume_check, '--max_chunks=3'), timeout)]
+    for chunks in (1, 2):
+      runs.append(_run(study_command(study, stopped, study.resume_check,
+                                     f'--max_chunks={chunks}'), timeout))
   except subprocess.TimeoutExpired:
     return Outcome(study.name, False, time.time() - start, f'no exit within {timeout:.0f} s')
   seconds = time.time() - start
@@ -102,13 +103,17 @@ def check_resume(study: Study, root: pathlib.Path, timeout: float) -> Outcome:
   if failed is not None:
     last = (failed.stderr.strip().splitlines() or ['(nothing on stderr)'])[-1]
     return Outcome(study.name, False, seconds, f'exit {failed.returncode}: {last[:160]}')
-  want, got = ((d / 'metrics.jsonl').read_bytes() for d in (straight, stopped))
+  want, got = (_bytes(d / 'metrics.jsonl') for d in (straight, stopped))
   records, resumed_records = want.count(b'\n'), got.count(b'\n')
   if want == got and records >= 2:
     return Outcome(study.name, True, seconds,
                    f'resumed: {records} records byte-identical to the uninterrupted run')
   return Outcome(study.name, False, seconds,
                  f'resumed run differs ({resumed_records} vs {records} records)')
+
+
+def _bytes(path: pathlib.Path) -> bytes:
+  return path.read_bytes() if path.exists() else b''
 
 
 def walk(studies: list[Study], jobs: int, timeout: float) -> list[tuple[str, Outcome]]:

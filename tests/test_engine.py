@@ -20,7 +20,8 @@ from dl_course.engine.state import init_train_state
 from dl_course.engine.steps import (classification_loss, classification_per_example,
                                     make_eval_sums, make_train_step)
 from dl_course.errors import TrainingDivergedError, UserError
-from dl_course.studies import from_module
+from dl_course.engine.blocks import train_in_blocks
+from dl_course.studies import Stopped, from_module
 from experiments.configs.mnist1d import mlp as mnist1d_mlp
 
 
@@ -168,3 +169,67 @@ def test_a_study_module_that_logs_a_nan_stops_before_the_record_is_kept(tmp_path
     study.run(ml_collections.ConfigDict({'seed': 0, 'study': 'fake'}), tmp_path)
   assert [json.loads(line)['step'] for line in
           (tmp_path / 'metrics.jsonl').read_text().splitlines()] == [10]
+
+
+def _staged_study(trace: list):
+  """A resumable study of two units, each trained in chunks of plain jax maths
+  (train_in_blocks on a quadratic), logging every block and every unit."""
+  def run(config, progress):
+    rows = []
+    for target in (1.0, 3.0):
+      def fit(checkpoints, target=target):
+        trace.append(f'fit {target}')
+        x = np.linspace(0, 1, 32, dtype=np.float32)
+        loss = lambda w, xb, yb: jnp.mean((w['w'] * xb - target) ** 2)
+        params, losses, _ = train_in_blocks(
+            loss, lambda w: w['w'], {'w': jnp.zeros(())}, optax.sgd(0.1), x, x, seed=0,
+            num_steps=40, batch_size=8, eval_every=10, checkpoints=checkpoints,
+            log=lambda step, value, w: progress.log(
+                {'step': step, 'target': target, 'train/loss': value, 'w': w}))
+        return {'target': target, 'w': float(params['w']), 'losses': losses.tolist()}
+      rows.append(progress.unit(f'target_{target}', fit))
+      progress.log({'step': 40, 'target': target, 'final_w': rows[-1]['w']})
+    return {'rows': rows}
+  return types.SimpleNamespace(validate=lambda config: None, plot=lambda summary, workdir: None,
+                               claims=lambda config, summary: [], run=run)
+
+
+def test_a_staged_study_stopped_after_every_chunk_resumes_to_the_same_bytes(tmp_path):
+  config = ml_collections.ConfigDict({'seed': 0, 'study': 'staged'})
+  trace = []
+  study = from_module('staged', 'fake', mnist1d_mlp, _staged_study(trace), resumes=True,
+                      diverge=('unused=0',), resume_check=('unused=0',))
+  for name in ('straight', 'stopped'):
+    (tmp_path / name).mkdir()
+  straight = study.run(config, tmp_path / 'straight')
+  assert trace == ['fit 1.0', 'fit 3.0']
+  stops = []
+  while isinstance(summary := study.run(config, tmp_path / 'stopped', max_chunks=1), Stopped):
+    stops.append(summary.where)
+    assert len(stops) < 20
+  # 4 blocks per unit, one chunk per process; a unit restored at its last block
+  # finishes without training.
+  assert stops == [f'step {s} of target_{t}' for t in (1.0, 3.0) for s in (10, 20, 30, 40)]
+  assert summary == straight
+  for name in ('metrics.jsonl', 'summary.json'):
+    assert (tmp_path / 'stopped' / name).read_bytes() == (tmp_path / 'straight' / name).read_bytes()
+  assert len((tmp_path / 'straight' / 'metrics.jsonl').read_text().splitlines()) == 10
+  trace.clear()
+  assert study.run(config, tmp_path / 'straight') == straight  # finished: replayed, not refit
+  assert trace == []
+
+
+def test_a_staged_rerun_that_logs_other_records_is_refused_in_one_line(tmp_path):
+  config = ml_collections.ConfigDict({'seed': 0, 'study': 'staged'})
+  study = from_module('staged', 'fake', mnist1d_mlp, _staged_study([]), resumes=True,
+                      diverge=('unused=0',), resume_check=('unused=0',))
+  assert isinstance(study.run(config, tmp_path, max_chunks=6), Stopped)
+  metrics = tmp_path / 'metrics.jsonl'
+  lines = metrics.read_text().splitlines()  # 4 blocks and the end of unit 1, 2 blocks of unit 2
+  assert len(lines) == 7 and 'final_w' in lines[4]
+  lines[4] = lines[4].replace('"target": 1.0', '"target": 2.0')
+  metrics.write_text(''.join(line + '\n' for line in lines))
+  with pytest.raises(UserError, match='metrics.jsonl line 5 differs'):
+    study.run(config, tmp_path)
+  with pytest.raises(UserError, match=r'config.seed: 0 there, 1 now'):
+    study.run(ml_collections.ConfigDict({'seed': 1, 'study': 'staged'}), tmp_path)

@@ -127,3 +127,34 @@ def test_exact_mode_refuses_a_group_count_the_devices_cannot_share(tmp_path):
   assert done.stderr.strip().splitlines() == [
       'error: config.batch_groups=2 is not allowed: a multiple of the device count (4) so every '
       'device holds whole groups']
+
+
+def test_sigterm_stops_a_staged_study_and_the_same_command_finishes_it_byte_identically(
+    tmp_path):
+  """Double descent (a unit per width, checkpoints within each): SIGTERM once the
+  first width is done; the rerun skips it, resumes the second from its last
+  checkpoint and ends with the uninterrupted run's metrics.jsonl and summary."""
+  def command(workdir):
+    return [sys.executable, '-m', 'experiments.main',
+            '--config=experiments/configs/implicit_regularisation/double_descent.py:quick',
+            f'--workdir={workdir}', '--config.num_train=500', '--config.epochs=40',
+            '--config.eval_every_epochs=5', '--config.num_widths=4']
+  reference = tmp_path / 'reference'
+  done = run(command(reference))
+  assert done.returncode == 0, done.stderr
+
+  workdir = tmp_path / 'stopped'
+  process = popen(command(workdir))
+  deadline = time.time() + 120
+  while not list(workdir.glob('units/*.json')) and time.time() < deadline:
+    time.sleep(0.02)
+  process.send_signal(signal.SIGTERM)
+  stdout, stderr = process.communicate(timeout=120)
+  assert process.returncode == 0, stderr
+  assert 'stopped by SIGTERM after step ' in stdout, stdout
+  assert not (workdir / 'summary.json').exists()
+
+  resumed = run(command(workdir))
+  assert resumed.returncode == 0, resumed.stderr
+  for name in ('metrics.jsonl', 'summary.json'):
+    assert (workdir / name).read_bytes() == (reference / name).read_bytes()

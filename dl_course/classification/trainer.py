@@ -7,7 +7,6 @@ only turns flags into its arguments.
 """
 from __future__ import annotations
 
-import json
 import pathlib
 
 import jax
@@ -24,8 +23,8 @@ from dl_course.engine.groups import (check_groups, first_device_mesh, make_group
                                      on_first_device)
 from dl_course.engine.loop import MetricWindow, Schedule, StopRequest, run_loop
 from dl_course.engine.mesh import check_divisible, make_mesh, replicated
-from dl_course.engine.records import (MetricWriter, is_writer, read_metrics, write_json,
-                                      write_manifest)
+from dl_course.engine.records import (MetricWriter, check_same_run, is_writer, read_metrics,
+                                      write_json, write_manifest)
 from dl_course.engine.state import init_train_state
 from dl_course.engine.steps import (classification_loss, classification_per_example,
                                     make_eval_sums, make_train_step)
@@ -107,7 +106,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: pathlib.Path,
   checkpointer = Checkpointer(workdir / 'checkpoints', config.keep_checkpoints)
   try:
     start_step = checkpointer.latest_step()
-    _check_same_run(workdir, config)
+    check_same_run(workdir, config, may_change=RESUMABLE_CHANGES)
     if start_step is None:
       state = jax.jit(init, out_shardings=replicated(mesh))(jax.random.key(config.seed))
       window = MetricWindow()
@@ -175,29 +174,3 @@ def claims(config, summary: dict) -> list[Claim]:
            + (f' (mean of {seeds} seeds)' if seeds > 1 else ''))
   return [at_least(label, summary['test/accuracy'], config.claim.min_test_accuracy, unit=' %',
                    scale=100, source=config.claim.source)]
-
-
-def _check_same_run(workdir: pathlib.Path, config) -> None:
-  """A workdir holds one run: refuse to continue it with a different config."""
-  path = workdir / 'config.json'
-  if not path.exists():
-    return
-  old, new = _flatten(json.loads(path.read_text())), _flatten(to_json_dict(config))
-  changed = sorted(k for k in old.keys() | new.keys()
-                   if old.get(k) != new.get(k) and k not in RESUMABLE_CHANGES)
-  if changed:
-    key = changed[0]
-    raise UserError(
-        f'--workdir={workdir} holds a run with a different config '
-        f'(config.{key}: {old.get(key)!r} there, {new.get(key)!r} now); '
-        f'use a new --workdir or the same config to resume')
-
-
-def _flatten(tree: dict, prefix: str = '') -> dict:
-  flat = {}
-  for key, value in tree.items():
-    if isinstance(value, dict):
-      flat.update(_flatten(value, f'{prefix}{key}.'))
-    else:
-      flat[prefix + key] = list(value) if isinstance(value, tuple) else value
-  return flat

@@ -19,14 +19,17 @@ def train_in_blocks(loss_fn: Callable, evaluate: Callable, params, tx, x, y, *, 
                     num_steps: int, batch_size: int, eval_every: int,
                     log: Callable[[int, float, float], None] | None = None,
                     scan: bool = True, key: jax.Array | None = None,
-                    metric_names: tuple[str, str] = ('train/loss', 'test/evaluation')):
+                    metric_names: tuple[str, str] = ('train/loss', 'test/evaluation'),
+                    checkpoints=None):
   """Trains `params` on loss_fn(params, xb, yb) for num_steps; after every
   eval_every steps records the block's mean loss and evaluate(params).
   Returns (params, losses, evaluations). scan=False dispatches one jitted step
   at a time instead: XLA:CPU runs convolutions inside loops very slowly.
   With a `key`, the loss is stochastic and may follow a schedule:
   loss_fn(params, xb, yb, fold_in(key, step), step).
-  Each block's loss and evaluation go through the NaN guard under `metric_names`."""
+  Each block's loss and evaluation go through the NaN guard under `metric_names`.
+  With `checkpoints` (a stage's, engine/progress.py) block ends may be
+  checkpointed, and a rerun continues from the latest one."""
   x, y = jnp.asarray(x), jnp.asarray(y)
   indices = jnp.asarray(chunk_indices(seed, 0, num_steps, len(y), batch_size))
   steps = jnp.arange(num_steps)
@@ -56,8 +59,12 @@ def train_in_blocks(loss_fn: Callable, evaluate: Callable, params, tx, x, y, *, 
     block = jax.jit(block)
 
   state = tx.init(params)
-  losses, evaluations = [], []
-  for first in range(0, num_steps, eval_every):
+  losses, evaluations, start = [], [], 0
+  if checkpoints is not None:
+    (params, state), start, kept = checkpoints.restore((params, state))
+    if kept is not None:
+      losses, evaluations = kept['losses'], kept['evaluations']
+  for first in range(start, num_steps, eval_every):
     params, state, value, evaluation = block(params, state, indices[first:first + eval_every],
                                              steps[first:first + eval_every])
     losses.append(float(value))
@@ -66,4 +73,8 @@ def train_in_blocks(loss_fn: Callable, evaluate: Callable, params, tx, x, y, *, 
                  first_step=first + eval_every)
     if log:
       log(first + eval_every, losses[-1], evaluations[-1])
+    if checkpoints is not None:
+      checkpoints.chunk_done(first + eval_every, (params, state),
+                             {'losses': losses, 'evaluations': evaluations},
+                             last=first + eval_every >= num_steps)
   return params, np.array(losses), np.array(evaluations)

@@ -41,6 +41,11 @@ class Checkpointer:
         state=ocp.args.StandardRestore(abstract_state), loop=ocp.args.JsonRestore()))
     return restored['state'], restored['loop']
 
+  def restore_loop(self, step: int) -> dict:
+    """Only the host-side loop state of a checkpoint."""
+    return self._manager.restore(step, args=ocp.args.Composite(
+        loop=ocp.args.JsonRestore()))['loop']
+
   def close(self) -> None:
     self._manager.wait_until_finished()
     self._manager.close()

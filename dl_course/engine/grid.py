@@ -173,18 +173,31 @@ def chunk_batches(seed: int, start: int, num_steps: int, x: np.ndarray, y_RN: np
 
 def train_grid(chunk, states, x: np.ndarray, labels_RN: np.ndarray, *, seed: int,
                batch_size: int, num_steps: int, chunk_steps: int, first_step: int = 0,
-               after_chunk=None):
+               after_chunk=None, checkpoints=None, carry: dict | None = None):
   """The host loop of every grid study: steps [first_step, num_steps) in chunks
   of `chunk_steps` (the last may be shorter), batches from (seed, step), the NaN
   guard on each chunk's metrics, then after_chunk(states, end_step, metrics),
-  which stops the loop early by returning True. Returns (states, end step)."""
-  step = first_step
-  while step < num_steps:
+  which stops the loop early by returning True. Returns (states, end step).
+
+  With `checkpoints` (a stage's, engine/progress.py) chunk ends may be
+  checkpointed, with `carry`, the host-side values after_chunk accumulates (a
+  JSON dict, restored in place), and a rerun continues from the latest one."""
+  step, finished = first_step, False
+  if checkpoints is not None:
+    states, restored_step, kept = checkpoints.restore(states)
+    if kept is not None:
+      step, finished = restored_step, kept['finished']
+      if carry is not None:
+        carry.clear()
+        carry.update(kept['carry'])
+  while step < num_steps and not finished:
     length = min(chunk_steps, num_steps - step)
     xs, ys = chunk_batches(seed, step, length, x, labels_RN, batch_size)
     states, metrics = chunk(states, xs, ys)
     check_finite(jax.device_get(metrics), first_step=step, prefix='train/')  # [K, R]
     step += length
-    if after_chunk is not None and after_chunk(states, step, metrics):
-      break
+    finished = bool(after_chunk is not None and after_chunk(states, step, metrics))
+    if checkpoints is not None:
+      checkpoints.chunk_done(step, states, {'finished': finished, 'carry': carry},
+                             last=finished or step >= num_steps)
   return states, step

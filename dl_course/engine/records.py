@@ -16,6 +16,7 @@ import sys
 
 import jax
 
+from dl_course.config import to_json_dict
 from dl_course.errors import UserError
 
 PACKAGES = ('jax', 'jaxlib', 'flax', 'optax', 'orbax-checkpoint', 'chex', 'numpy', 'scipy',
@@ -124,3 +125,30 @@ class MetricWriter:
 def read_metrics(workdir) -> list[dict]:
   path = pathlib.Path(workdir) / 'metrics.jsonl'
   return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def check_same_run(workdir: pathlib.Path, config, may_change=frozenset()) -> None:
+  """A workdir holds one run: refuses to continue it with a different config
+  (keys in `may_change` do not change results and may differ)."""
+  path = workdir / 'config.json'
+  if not path.exists():
+    return
+  old, new = _flatten(json.loads(path.read_text())), _flatten(to_json_dict(config))
+  changed = sorted(k for k in old.keys() | new.keys()
+                   if old.get(k) != new.get(k) and k not in may_change)
+  if changed:
+    key = changed[0]
+    raise UserError(
+        f'--workdir={workdir} holds a run with a different config '
+        f'(config.{key}: {old.get(key)!r} there, {new.get(key)!r} now); '
+        f'use a new --workdir or the same config to resume')
+
+
+def _flatten(tree: dict, prefix: str = '') -> dict:
+  flat = {}
+  for key, value in tree.items():
+    if isinstance(value, dict):
+      flat.update(_flatten(value, f'{prefix}{key}.'))
+    else:
+      flat[prefix + key] = list(value) if isinstance(value, tuple) else value
+  return flat

@@ -79,8 +79,10 @@ def train_judge(config, train, test):
   return judge, params, float(accuracies[-1])
 
 
-def train_gans(config, kind: str, real_x, log):
-  """All seeds for one generator loss; returns (generator params [S, ...], losses [S, T, 2])."""
+def train_gans(config, kind: str, real_x, progress):
+  """All seeds for one generator loss; returns (generator params [S, ...], losses [S, T, 2]).
+  Block ends may be checkpointed (stage gan_<kind>, engine/progress.py), and a
+  rerun continues from the latest one."""
   to_tanh = 2.0 * real_x - 1.0
   draw = lambda key, n: to_tanh[jax.random.randint(key, (n,), 0, len(to_tanh))]
   model = gan.make_gan(draw, gan.DCGenerator(real_x.shape[1:], tuple(config.generator_channels)),
@@ -91,18 +93,25 @@ def train_gans(config, kind: str, real_x, log):
   keys = jax.random.split(jax.random.key(config.seed), config.num_seeds)
   carry = jax.jit(jax.vmap(model.init))(keys)
   step = jax.jit(jax.vmap(model.step, in_axes=(0, None)))
-  losses = []
-  for t in range(config.num_steps):
+  checkpoints = progress.checkpoints(f'gan_{kind}')
+  losses, start = [], 0
+  if checkpoints is not None:
+    carry, start, kept = checkpoints.restore(carry)
+    losses = list(jnp.asarray(kept['losses'], jnp.float32)) if kept else losses
+  for t in range(start, config.num_steps):
     carry, value = step(carry, jnp.int32(t))
     losses.append(value)
     if (t + 1) % config.eval_every == 0:
       block = np.asarray(jnp.stack(losses[-config.eval_every:])).mean(0)  # [S, 2]
-      log({'loss': kind, 'step': t + 1, 'discriminator_loss': block[:, 0].tolist(),
-           'generator_loss': block[:, 1].tolist()})
+      progress.log({'loss': kind, 'step': t + 1, 'discriminator_loss': block[:, 0].tolist(),
+                    'generator_loss': block[:, 1].tolist()})
+      if checkpoints is not None:
+        checkpoints.chunk_done(t + 1, carry, {'losses': np.asarray(jnp.stack(losses)).tolist()},
+                               last=t + 1 == config.num_steps)
   return carry[0], model, np.asarray(jnp.stack(losses, 1))
 
 
-def run(config, log) -> dict:
+def run(config, progress) -> dict:
   train, test = data.load('digits', 'train'), data.load('digits', 'test')
   judge, judge_params, judge_accuracy = train_judge(config, train, test)
   test_features = judge.apply({'params': judge_params}, test.x, method=FeatureClassifier.features)
@@ -113,11 +122,11 @@ def run(config, log) -> dict:
       'independent pixels': judge_samples(
           judge, judge_params, independent_pixel_samples(jnp.asarray(train.x), sample_key,
                                                   config.num_samples), test_features)}
-  log({'step': config.judge_steps, 'judge_test_accuracy': judge_accuracy,
-       **{f'{name}/frechet': r['frechet'] for name, r in references.items()}})
+  progress.log({'step': config.judge_steps, 'judge_test_accuracy': judge_accuracy,
+                **{f'{name}/frechet': r['frechet'] for name, r in references.items()}})
   results = {}
   for kind in config.losses:
-    g_params, model, losses = train_gans(config, kind, jnp.asarray(train.x), log)
+    g_params, model, losses = train_gans(config, kind, jnp.asarray(train.x), progress)
     per_seed, grids = [], []
     for seed in range(config.num_seeds):
       params = jax.tree.map(lambda leaf: leaf[seed], g_params)
@@ -126,8 +135,8 @@ def run(config, log) -> dict:
       judged = judge_samples(judge, judge_params, samples, test_features)
       per_seed.append(judged)
       grids.append(np.round(np.asarray(samples[:100]), 3).tolist())
-      log({'step': config.num_steps,
-           'loss': kind, 'seed': seed, **{k: v for k, v in judged.items() if k != 'class_shares'}})
+      progress.log({'step': config.num_steps, 'loss': kind, 'seed': seed,
+                    **{k: v for k, v in judged.items() if k != 'class_shares'}})
     every = max(1, config.num_steps // 200)
     results[kind] = {'per_seed': per_seed, 'samples': grids,
                      'losses': losses[:, ::every].tolist(), 'loss_every': every}

@@ -42,7 +42,8 @@ def validate(config) -> None:
   check_multiple(config, 'num_steps', 'eval_every')
 
 
-def run(config, log) -> dict:
+def run(config, progress) -> dict:
+  """Training resumes from the workdir's latest checkpoint (engine/progress.py)."""
   levels = PIXEL_LEVELS[config.dataset]
   train, test = integer_images(config.dataset)
   image_shape = train.shape[1:]
@@ -70,7 +71,7 @@ def run(config, log) -> dict:
     return bits(params, test_images[:500], eval_key).mean()
 
   def record(step, train_bits, test_value):
-    log({'step': step, 'train/bits_per_dim': train_bits, 'test/bits_per_dim': test_value})
+    progress.log({'step': step, 'train/bits_per_dim': train_bits, 'test/bits_per_dim': test_value})
 
   tx = optax.chain(optax.clip_by_global_norm(50.0),
                    optax.adam(optax.warmup_cosine_decay_schedule(
@@ -80,7 +81,8 @@ def run(config, log) -> dict:
       loss, test_bits, variables['params'], tx, train, np.zeros(len(train)), seed=config.seed,
       num_steps=config.num_steps, batch_size=config.batch_size, eval_every=config.eval_every,
       log=record, scan=False, key=noise_key,
-      metric_names=('train/bits_per_dim', 'test/bits_per_dim'))
+      metric_names=('train/bits_per_dim', 'test/bits_per_dim'),
+      checkpoints=progress.checkpoints('flow'))
   variables = {**constants, 'params': params}
   final_test_bits = float(jax.jit(lambda p: bits(p, test_images, eval_key).mean())(params))
 

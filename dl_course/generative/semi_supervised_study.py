@@ -57,11 +57,12 @@ def binarise(key, intensities):
   return jax.random.bernoulli(key, intensities).astype(jnp.float32)
 
 
-def train(config, model, loss_fn, x_l, y_l, x_u, test_x, test_y, key, log, name,
+def train(config, model, loss_fn, x_l, y_l, x_u, test_x, test_y, key, progress, name,
           prepare=binarise):
   """Adam on loss_fn(params, xl, yl, xu, key) in jitted scan blocks; returns params, errors.
   Every step's inputs pass through prepare(key, x): a fresh binarisation of the
-  pixel intensities, or (M1+M2) nothing."""
+  pixel intensities, or (M1+M2) nothing. Block ends may be checkpointed (the
+  stage `name`, engine/progress.py), and a rerun continues from the latest one."""
   params = model.init(jax.random.fold_in(key, 0), x_l[:2])['params']
   tx = optax.adam(config.learning_rate)
   state = tx.init(params)
@@ -83,16 +84,24 @@ def train(config, model, loss_fn, x_l, y_l, x_u, test_x, test_y, key, log, name,
     logits = model.apply({'params': params}, test_x, method=semi_supervised.M2.classify)
     return params, state, values.mean(), jnp.mean(jnp.argmax(logits, -1) != test_y)
 
-  errors = []
-  for first in range(0, config.num_steps, config.eval_every):
+  checkpoints = progress.checkpoints(name.replace(' ', '_'))
+  errors, start = [], 0
+  if checkpoints is not None:
+    (params, state), start, kept = checkpoints.restore((params, state))
+    errors = kept['errors'] if kept else errors
+  for first in range(start, config.num_steps, config.eval_every):
     params, state, value, error = block(params, state,
                                         unlabelled_indices[first:first + config.eval_every],
                                         jnp.arange(first, first + config.eval_every))
     check_finite({f'train/{name}_loss': value, f'test/{name}_error': error},
                  first_step=first + config.eval_every)
     errors.append(float(error))
-    log({'step': first + config.eval_every, 'model': name, 'train/loss': float(value),
-         'test/error': errors[-1]})
+    progress.log({'step': first + config.eval_every, 'model': name,
+                  'train/loss': float(value), 'test/error': errors[-1]})
+    if checkpoints is not None:
+      end = first + config.eval_every
+      checkpoints.chunk_done(end, (params, state), {'errors': errors},
+                             last=end >= config.num_steps)
   return params, errors
 
 
@@ -110,7 +119,7 @@ def objectives(model, alpha: float):
   return m2_loss, supervised_loss
 
 
-def m1_plus_m2(config, x, labelled, unlabelled, y_l, test_x, test_y, key, log) -> dict:
+def m1_plus_m2(config, x, labelled, unlabelled, y_l, test_x, test_y, key, progress) -> dict:
   """M1+M2: a VAE (M1) trained on every training image, unlabelled, gives each
   image the mean of q(z1|x); M2 with a Gaussian p(z1|y,z2) then learns on those
   codes. Beside it, the same classifier on the 100 labelled codes alone."""
@@ -125,7 +134,7 @@ def m1_plus_m2(config, x, labelled, unlabelled, y_l, test_x, test_y, key, log) -
 
   def record(step, value, test_value):
     del test_value
-    log({'step': step, 'model': 'M1', 'train/neg_elbo': value})
+    progress.log({'step': step, 'model': 'M1', 'train/neg_elbo': value})
 
   params, _, _ = train_in_blocks(neg_elbo, lambda params: 0.0, params,
                                  optax.adam(config.learning_rate), x, np.zeros(len(x)),
@@ -133,7 +142,8 @@ def m1_plus_m2(config, x, labelled, unlabelled, y_l, test_x, test_y, key, log) -
                                  batch_size=config.unlabelled_batch,
                                  eval_every=config.eval_every, log=record,
                                  metric_names=('train/m1_neg_elbo', 'test/m1_none'),
-                                 key=jax.random.fold_in(m1_key, 1))
+                                 key=jax.random.fold_in(m1_key, 1),
+                                 checkpoints=progress.checkpoints('M1'))
   encode = jax.jit(lambda images: m1.apply({'params': params}, images, method=vae.VAE.encode)[0])
   codes = encode(jnp.asarray(x > 0.5, jnp.float32))
   # One scale for all dimensions: per-dimension standardising would blow up the
@@ -146,13 +156,14 @@ def m1_plus_m2(config, x, labelled, unlabelled, y_l, test_x, test_y, key, log) -
 
   m2_loss, supervised_loss = objectives(model, config.alpha)
   args = (codes[labelled], y_l, codes[unlabelled], test_codes, test_y)
-  _, m1m2_errors = train(config, model, m2_loss, *args, m2_key, log, 'M1+M2', prepare=keep)
-  _, m1_errors = train(config, model, supervised_loss, *args, supervised_key, log,
+  _, m1m2_errors = train(config, model, m2_loss, *args, m2_key, progress, 'M1+M2',
+                         prepare=keep)
+  _, m1_errors = train(config, model, supervised_loss, *args, supervised_key, progress,
                        'M1 + classifier on the labels', prepare=keep)
   return {'M1+M2': m1m2_errors, 'M1 + classifier on the labels': m1_errors}
 
 
-def run(config, log) -> dict:
+def run(config, progress) -> dict:
   train_split, test_split = data.load('mnist5k', 'train'), data.load('mnist5k', 'test')
   x = train_split.x.reshape(-1, 784).astype(np.float32)
   labelled, unlabelled = split_labels(train_split.y, config.labels_per_class, config.seed)
@@ -165,13 +176,13 @@ def run(config, log) -> dict:
 
   m2_loss, supervised_loss = objectives(model, config.alpha)
   params, m2_errors = train(config, model, m2_loss, x_l, y_l, x_u, test_x, test_y,
-                            jax.random.fold_in(key, 1), log, 'M2')
+                            jax.random.fold_in(key, 1), progress, 'M2')
   _, supervised_errors = train(config, model, supervised_loss, x_l, y_l, x_u, test_x, test_y,
-                               jax.random.fold_in(key, 2), log, 'supervised only')
+                               jax.random.fold_in(key, 2), progress, 'supervised only')
   curves = {'M2': m2_errors, 'supervised only': supervised_errors}
   if config.m1_steps:
     curves.update(m1_plus_m2(config, x, labelled, unlabelled, y_l, test_x, test_y,
-                             jax.random.fold_in(key, 3), log))
+                             jax.random.fold_in(key, 3), progress))
   # Analogies: the style z of a few test digits, decoded with every class label.
   test_mean, _ = model.apply({'params': params}, test_x[:5],
                              jax.nn.one_hot(test_y[:5], 10), method=semi_supervised.M2.encode)

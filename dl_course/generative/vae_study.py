@@ -69,7 +69,8 @@ def load_data(config):
   return train, test, prepare, levels
 
 
-def run(config, log) -> dict:
+def run(config, progress) -> dict:
+  """Training resumes from the workdir's latest checkpoint (engine/progress.py)."""
   train, test, prepare, levels = load_data(config)
   dim = train.shape[1]
   model = vae.VAE(dim, config.latent_dim, tuple(config.hidden), config.decoder)
@@ -87,16 +88,17 @@ def run(config, log) -> dict:
     return vae.elbo(model, params, test_x, eval_key).mean()
 
   def record(step, train_loss, test_value):
-    log({'step': step, 'train/neg_elbo': train_loss, 'test/elbo': test_value})
+    progress.log({'step': step, 'train/neg_elbo': train_loss, 'test/elbo': test_value})
 
   params, train_curve, test_curve = train_in_blocks(
       loss, test_elbo, params, optax.adam(config.learning_rate), train, np.zeros(len(train)),
       seed=config.seed, num_steps=config.num_steps, batch_size=config.batch_size,
       eval_every=config.eval_every, log=record, key=train_key,
-      metric_names=('train/neg_elbo', 'test/elbo'))
+      metric_names=('train/neg_elbo', 'test/elbo'),
+      checkpoints=progress.checkpoints('vae'))
 
   bounds = vae.iwae_bounds(model, params, test_x, eval_key, tuple(config.iwae_ks))
-  log({'step': config.num_steps, 'iwae_bounds': {str(k): v for k, v in bounds.items()}})
+  progress.log({'step': config.num_steps, 'iwae_bounds': {str(k): v for k, v in bounds.items()}})
   samples, interpolations = draw_pictures(model, params, test_x, sample_key, config.num_samples)
   if levels is None:
     means = np.clip(train.mean(0), 1e-3, 1 - 1e-3)

@@ -32,7 +32,8 @@ def validate(config) -> None:
   check_number_list(config, 'batch_sizes', 1, config.num_train, integer=True)
 
 
-def run(config, log) -> dict:
+def run(config, progress) -> dict:
+  """Each batch size is a unit (engine/progress.py): a rerun continues."""
   x, y, num_classes = networks.subset(config.dataset, 'train', config.num_train,
                                           config.data_dir)
   x_test, y_test, _ = networks.subset(config.dataset, 'test', 0, config.data_dir)
@@ -42,29 +43,37 @@ def run(config, log) -> dict:
   keys = jnp.stack([jax.random.key(config.seed)] * len(rates))
   loss = dataset_loss(networks.per_example_loss(model, config.loss, num_classes),
                       chunk_dataset(x, y, config.chunk_size))
-  hessian = None
   accuracy = grid.make_grid_accuracy(model)
-  rows = []
-  for batch_size in config.batch_sizes:
+  hessians = []  # one FlatHessian, moved from run to run (compiled once)
+
+  def train_batch_size(batch_size, checkpoints) -> list[dict]:
     states = grid.init_grid(model, tx, x[:1], keys, rates)
     chunk = grid.make_grid_chunk(model, tx, networks.training_loss(config.loss, num_classes))
     num_steps = config.epochs * len(x) // batch_size
     labels_RN = np.tile(y, (len(rates), 1))
     states, _ = grid.train_grid(chunk, states, x, labels_RN, seed=config.seed,
                                 batch_size=batch_size, num_steps=num_steps,
-                                chunk_steps=config.steps_per_dispatch)
+                                chunk_steps=config.steps_per_dispatch, checkpoints=checkpoints)
     train_acc = np.asarray(accuracy(states.params, x, y))
     test_acc = np.asarray(accuracy(states.params, x_test, y_test))
-    eigenvector = None
+    eigenvector, rows = None, []
     for r, rate in enumerate(rates):
       params = jax.tree.map(lambda a, r=r: a[r], states.params)
-      hessian = hessian.move_to(params) if hessian else FlatHessian(loss, params)
-      sharpness, eigenvector = networks.sharpness(hessian, eigenvector, tol=1e-4)
-      row = {'learning_rate': rate, 'batch_size': batch_size, 'lr_over_batch': rate / batch_size,
-             'steps': num_steps, 'sharpness': sharpness, 'train/loss': float(loss(params)),
-             'train/accuracy': float(train_acc[r]), 'test/accuracy': float(test_acc[r])}
-      rows.append(row)
-      log({'step': num_steps, **row})
+      hessians[:] = [hessians[0].move_to(params) if hessians else FlatHessian(loss, params)]
+      sharpness, eigenvector = networks.sharpness(hessians[0], eigenvector, tol=1e-4)
+      rows.append({'learning_rate': rate, 'batch_size': batch_size,
+                   'lr_over_batch': rate / batch_size, 'steps': num_steps,
+                   'sharpness': sharpness, 'train/loss': float(loss(params)),
+                   'train/accuracy': float(train_acc[r]), 'test/accuracy': float(test_acc[r])})
+    return rows
+
+  rows = []
+  for batch_size in config.batch_sizes:
+    batch_rows = progress.unit(f'batch_size_{batch_size}', lambda checkpoints, b=batch_size:
+                               train_batch_size(b, checkpoints))
+    for row in batch_rows:
+      progress.log({'step': row['steps'], **row})
+    rows += batch_rows
   ratio = [r['lr_over_batch'] for r in rows]
   return {'rows': rows, 'epochs': config.epochs,
           'spearman_lr_over_batch_test_accuracy': float(stats.spearmanr(

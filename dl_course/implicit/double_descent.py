@@ -52,7 +52,7 @@ def noisy_labels(y: np.ndarray, fraction: float, num_classes: int, seed: int) ->
   return np.where(replace, rng.integers(0, num_classes, len(y)), y)
 
 
-def train_width(config, width, x, y_noisy, x_test, y_test, num_classes) -> dict:
+def train_width(config, width, x, y_noisy, x_test, y_test, num_classes, checkpoints=None) -> dict:
   model = MLP(num_classes=num_classes, hidden_sizes=(width, width))
   tx = grid.sgd_with_rate(config.momentum)
   keys = jax.random.split(jax.random.key(config.seed), config.num_seeds)
@@ -62,16 +62,17 @@ def train_width(config, width, x, y_noisy, x_test, y_test, num_classes) -> dict:
   steps_per_epoch = len(x) // config.batch_size
   chunk_steps = steps_per_epoch * config.eval_every_epochs
   labels_RN = np.tile(y_noisy, (config.num_seeds, 1))
-  test_error_curve = []
+  curves = {'test_error': []}
 
   def record_test_error(states, step, metrics):
     del step, metrics
-    test_error_curve.append((1 - np.asarray(accuracy(states.params, x_test, y_test))).tolist())
+    curves['test_error'].append((1 - np.asarray(accuracy(states.params, x_test, y_test))).tolist())
 
   states, _ = grid.train_grid(chunk, states, x, labels_RN, seed=config.seed,
                               batch_size=config.batch_size,
                               num_steps=config.epochs * steps_per_epoch, chunk_steps=chunk_steps,
-                              after_chunk=record_test_error)
+                              after_chunk=record_test_error, checkpoints=checkpoints,
+                              carry=curves)
   train_error = 1 - np.asarray(accuracy(states.params, x, y_noisy))
   test_error = 1 - np.asarray(accuracy(states.params, x_test, y_test))
   return {'width': width,
@@ -79,18 +80,21 @@ def train_width(config, width, x, y_noisy, x_test, y_test, num_classes) -> dict:
           'train_error': train_error.tolist(), 'test_error': test_error.tolist(),
           'mean_train_error': float(train_error.mean()),
           'mean_test_error': float(test_error.mean()),
-          'test_error_by_epoch': np.mean(test_error_curve, axis=1).tolist()}
+          'test_error_by_epoch': np.mean(curves['test_error'], axis=1).tolist()}
 
 
-def run(config, log) -> dict:
+def run(config, progress) -> dict:
+  """Each width is a unit: a rerun in the workdir skips finished widths and
+  continues the unfinished one from its last checkpoint."""
   x, y, num_classes = networks.subset(config.dataset, 'train', config.num_train,
                                           config.data_dir)
   x_test, y_test, _ = networks.subset(config.dataset, 'test', 0, config.data_dir)
   y_noisy = noisy_labels(y, config.label_noise, num_classes, config.seed)
   rows = []
   for width in widths(config):
-    row = train_width(config, width, x, y_noisy, x_test, y_test, num_classes)
-    log({'step': config.epochs * (len(x) // config.batch_size),
+    row = progress.unit(f'width_{width}', lambda checkpoints, width=width: train_width(
+        config, width, x, y_noisy, x_test, y_test, num_classes, checkpoints))
+    progress.log({'step': config.epochs * (len(x) // config.batch_size),
          **{k: v for k, v in row.items() if k != 'test_error_by_epoch'}})
     rows.append(row)
   return {'rows': rows, **curve_landmarks(rows),

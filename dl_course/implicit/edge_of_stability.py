@@ -37,7 +37,10 @@ def validate(config) -> None:
     raise ConfigError('loss', config.loss, 'one of ' + ', '.join(networks.LOSSES))
 
 
-def gd_run(config, learning_rate: float, log) -> dict:
+def gd_run(config, learning_rate: float, log, checkpoints=None) -> dict:
+  """Full-batch GD at one rate, sharpness measured every `sharpness_every` steps.
+  With `checkpoints` (engine/progress.py) chunk ends may be checkpointed, the
+  Lanczos warm start included, and a rerun continues from the latest one."""
   x, y, num_classes = networks.subset(config.dataset, 'train', config.num_train,
                                           config.data_dir)
   model = networks.build_model(config, num_classes)
@@ -54,8 +57,15 @@ def gd_run(config, learning_rate: float, log) -> dict:
     return jax.lax.scan(step, params, None, length=config.sharpness_every)
 
   hessian = FlatHessian(loss, params)
-  losses, sharpness_steps, sharpness_values, eigenvector = [], [], [], None
-  for start in range(0, config.num_steps + 1, config.sharpness_every):
+  carry = {'loss': [], 'sharpness_step': [], 'sharpness': [], 'eigenvector': None}
+  first = 0
+  if checkpoints is not None:
+    params, first, kept = checkpoints.restore(params)
+    carry = kept or carry
+  losses, sharpness_steps, sharpness_values = (
+      carry['loss'], carry['sharpness_step'], carry['sharpness'])
+  eigenvector = None if carry['eigenvector'] is None else np.asarray(carry['eigenvector'])
+  for start in range(first, config.num_steps + 1, config.sharpness_every):
     value, eigenvector = networks.sharpness(hessian.move_to(params), eigenvector,
                                                 tol=config.lanczos_tol)
     check_finite({'sharpness': value}, first_step=start)
@@ -72,6 +82,10 @@ def gd_run(config, learning_rate: float, log) -> dict:
     for offset, value in enumerate(chunk_losses):
       log({'learning_rate': learning_rate, 'step': start + offset, 'train/loss': float(value)})
     losses.extend(chunk_losses.tolist())
+    if checkpoints is not None:
+      end = start + config.sharpness_every
+      carry['eigenvector'] = eigenvector.tolist()
+      checkpoints.chunk_done(end, params, carry, last=end >= config.num_steps)
   return {'learning_rate': learning_rate, 'loss': losses, 'sharpness_step': sharpness_steps,
           'sharpness': sharpness_values, 'final_train_accuracy': float(accuracy(params)),
           **eos_statistics(learning_rate, sharpness_steps, sharpness_values, losses)}
@@ -102,9 +116,11 @@ def eos_statistics(learning_rate, steps, sharpness, losses) -> dict:
   return stats
 
 
-def run(config, log) -> dict:
-  return {'runs': [gd_run(config, lr, log) for lr in config.learning_rates],
-          'model': config.model.name, 'loss': config.loss}
+def run(config, progress) -> dict:
+  """Each learning rate is a unit (engine/progress.py): a rerun continues."""
+  runs = [progress.unit(f'learning_rate_{lr}', lambda checkpoints, lr=lr: gd_run(
+      config, lr, progress.log, checkpoints)) for lr in config.learning_rates]
+  return {'runs': runs, 'model': config.model.name, 'loss': config.loss}
 
 
 def claims(config, summary) -> list[Claim]:

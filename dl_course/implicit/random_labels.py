@@ -51,7 +51,7 @@ def corrupt_labels(y: np.ndarray, fractions, num_classes: int, seed: int) -> np.
   return out
 
 
-def run(config, log) -> dict:
+def run(config, progress) -> dict:
   x, y, num_classes = networks.subset(config.dataset, 'train', config.num_train,
                                           config.data_dir)
   x_test, y_test, _ = networks.subset(config.dataset, 'test', 0, config.data_dir)
@@ -64,27 +64,28 @@ def run(config, log) -> dict:
   states = grid.init_grid(model, tx, x[:1], keys, [config.learning_rate] * runs, group_size)
   chunk = grid.make_grid_chunk(model, tx, group_size=group_size)
   accuracy = grid.make_grid_accuracy(model)
-  steps_to_fit = [None] * runs
-  last = {}
+  carry = {'steps_to_fit': [None] * runs}  # and each run's last train and test accuracy
 
   def evaluate(states, step, metrics):
     losses = np.asarray(metrics['loss'][-1])
     train_accuracy = np.asarray(accuracy(states.params, x, labels_RN))
     test_accuracy = np.asarray(accuracy(states.params, x_test, y_test))
+    steps_to_fit = carry['steps_to_fit']
     for r, p in enumerate(config.fractions):
       if steps_to_fit[r] is None and train_accuracy[r] == 1.0:
         steps_to_fit[r] = step
-      log({'step': step, 'fraction_random': p, 'train/accuracy': float(train_accuracy[r]),
-           'test/accuracy': float(test_accuracy[r]), 'train/loss': float(losses[r])})
-    last.update(train_accuracy=train_accuracy, test_accuracy=test_accuracy)
+      progress.log({'step': step, 'fraction_random': p,
+                    'train/accuracy': float(train_accuracy[r]),
+                    'test/accuracy': float(test_accuracy[r]), 'train/loss': float(losses[r])})
+    carry.update(train_accuracy=train_accuracy.tolist(), test_accuracy=test_accuracy.tolist())
     return None not in steps_to_fit
 
   states, step = grid.train_grid(chunk, states, x, labels_RN, seed=config.seed,
                                  batch_size=config.batch_size, num_steps=config.max_steps,
-                                 chunk_steps=config.eval_every, after_chunk=evaluate)
-  train_accuracy, test_accuracy = last['train_accuracy'], last['test_accuracy']
-  return {'fractions': list(config.fractions), 'steps_to_fit': steps_to_fit,
-          'train_accuracy': train_accuracy.tolist(), 'test_accuracy': test_accuracy.tolist(),
+                                 chunk_steps=config.eval_every, after_chunk=evaluate,
+                                 checkpoints=progress.checkpoints('grid'), carry=carry)
+  return {'fractions': list(config.fractions), 'steps_to_fit': carry['steps_to_fit'],
+          'train_accuracy': carry['train_accuracy'], 'test_accuracy': carry['test_accuracy'],
           'steps': step, 'num_train': len(x), 'chance': 1 / num_classes}
 
 

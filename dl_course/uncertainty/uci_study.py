@@ -41,16 +41,20 @@ def validate(config) -> None:
     check_number_list(config, f'taus.{name}', 0, low_open=True)
 
 
-def run(config, log) -> dict:
+def run(config, progress) -> dict:
+  """Each (dataset, method) is a unit (engine/progress.py): a rerun continues."""
   summary = {}
   for name in config.datasets:
     x, y = uci.load_regression(name)
     train_idx, test_idx = uci.random_splits(len(x), config.num_splits, config.seed)
-    results = {'mc_dropout': uci.mc_dropout(x, y, train_idx, test_idx, config, config.taus[name]),
-               'deep_ensembles': uci.deep_ensembles(x, y, train_idx, test_idx, config)}
+    methods = {'mc_dropout': lambda: uci.mc_dropout(x, y, train_idx, test_idx, config,
+                                                    config.taus[name]),
+               'deep_ensembles': lambda: uci.deep_ensembles(x, y, train_idx, test_idx, config)}
+    results = {method: progress.unit(f'{name}_{method}', lambda _, fit=fit: _plain(fit()))
+               for method, fit in methods.items()}
     for method, result in results.items():
       for split in range(config.num_splits):
-        log({'dataset': name, 'method': method, 'split': split, 'step': split,
+        progress.log({'dataset': name, 'method': method, 'split': split, 'step': split,
              'test/rmse': float(result['rmse'][split]), 'test/ll': float(result['ll'][split])})
     summary[name] = {
         method: {'rmse': uci.mean_and_standard_error(r['rmse']),
@@ -61,6 +65,14 @@ def run(config, log) -> dict:
         for method, r in results.items()}
     summary[name]['num_examples'] = len(x)
   return summary
+
+
+def _plain(result: dict) -> dict:
+  """A method's result as JSON: per-split lists, chosen (p, τ) pairs as lists."""
+  plain = {'rmse': np.asarray(result['rmse']).tolist(), 'll': np.asarray(result['ll']).tolist()}
+  if 'chosen' in result:
+    plain['chosen'] = [[float(v) for v in pair] for pair in result['chosen']]
+  return plain
 
 
 def claims(config, summary) -> list[Claim]:
