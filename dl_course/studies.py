@@ -25,6 +25,8 @@ A study is a record (experiments/registry.py lists them all, by explicit import)
                    log: `launch.guard_walk` checks that one chunk, then the same
                    command for two more, writes the very metrics.jsonl of three
                    chunks in one go
+  stage_model      stage_model(config, stage) -> the Linen module a resumable study's
+                   stage trains (None for a stage that has none), for load_run
 
 Most studies are a module with validate(config), run(config, log) -> summary,
 plot(summary, workdir), claims(config, summary) and maybe table(summary);
@@ -87,6 +89,7 @@ class Study:
   diverge: tuple[str, ...] = ()
   trains_nothing: str = ''
   resume_check: tuple[str, ...] = ()
+  stage_model: Callable | None = None
 
   def __post_init__(self):
     if bool(self.diverge) == bool(self.trains_nothing):
@@ -111,7 +114,8 @@ def from_module(name: str, family: str, config: types.ModuleType, module: types.
   """The record of a study written as a module with validate / run / plot / claims."""
   return Study(name=name, family=family, config=config,
                run=logged_run(module, resumes=fields.get('resumes', False)),
-               claims=module.claims, table=getattr(module, 'table', None), **fields)
+               claims=module.claims, table=getattr(module, 'table', None),
+               stage_model=getattr(module, 'stage_model', None), **fields)
 
 
 def logged_run(module: types.ModuleType, resumes: bool = False) -> Callable:

@@ -6,9 +6,9 @@
 The config names its study (`config.study`, see experiments/registry.py). The
 run writes config.json, manifest.json, metrics.jsonl, summary.json and its
 figures to DIR, then prints its claims table (claim | target | ours | pass). A
-resumable study (classification, RL) rerun with the same command in the same
-workdir continues where it stopped; SIGTERM or --max_chunks stop it with a
-checkpoint.
+resumable study (classification, RL, the long staged studies: `launch.reproduce
+--list` marks them) rerun with the same command in the same workdir continues
+where it stopped; SIGTERM or --max_chunks stop it with a checkpoint.
 """
 from absl import flags
 from ml_collections import config_flags

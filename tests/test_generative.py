@@ -327,3 +327,22 @@ def test_m2_gaussian_likelihood_is_the_normal_log_density():
   expected = scipy.stats.norm.logpdf(np.asarray(x), np.asarray(decoded),
                                      np.exp([-0.5, 0.0, 0.7])).sum(-1)
   np.testing.assert_allclose(ours, expected, rtol=1e-5)
+
+
+def test_load_run_gives_back_the_trained_vae(tmp_path):
+  """The VAE's stage checkpoint, applied with the study's evaluation key, gives
+  the last test ELBO its curve logged."""
+  import dl_course
+  from dl_course.generative import vae, vae_study
+  from experiments.registry import STUDIES
+  study = STUDIES['vae_digits']
+  config = study.get_config('quick')
+  config.num_steps, config.eval_every, config.iwae_ks = 40, 20, (1, 10)
+  summary = study.run(config, tmp_path)
+  run = dl_course.load_run(tmp_path)
+  stage = run.stages['vae']
+  assert stage.step == 40 and set(stage.state) == {'params', 'opt_state'}
+  _, test, _, _ = vae_study.load_data(config)
+  eval_key = jax.random.split(jax.random.key(config.seed), 4)[2]
+  elbo = vae.elbo(stage.model, stage.params, jnp.asarray(test), eval_key).mean()
+  assert float(elbo) == pytest.approx(summary['curve']['test_elbo'][-1], rel=1e-6)

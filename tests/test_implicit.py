@@ -168,3 +168,4 @@ def test_gradient_regularisation_refuses_rates_that_run_under_two_steps():
   config.learning_rates = (0.1,)
   with pytest.raises(ConfigError, match='at least two rates'):
     gradient_regularisation.validate(config)
+

@@ -8,9 +8,13 @@ import signal
 import sys
 import time
 
+import jax
+import numpy as np
 import pytest
 
+import dl_course
 from dl_course.engine.checkpoint import read_checkpoint
+from dl_course.implicit import networks
 from tests.helpers import assert_trees_bitwise_equal, classify_command, popen, run
 
 SHORT = ('--config.num_steps=600', '--config.eval_every=100', '--config.checkpoint_every=200',
@@ -133,12 +137,13 @@ def test_sigterm_stops_a_staged_study_and_the_same_command_finishes_it_byte_iden
     tmp_path):
   """Double descent (a unit per width, checkpoints within each): SIGTERM once the
   first width is done; the rerun skips it, resumes the second from its last
-  checkpoint and ends with the uninterrupted run's metrics.jsonl and summary."""
+  checkpoint and ends with the uninterrupted run's metrics.jsonl and summary.
+  load_run then gives back each width's MLP, whose test error is its row's."""
   def command(workdir):
     return [sys.executable, '-m', 'experiments.main',
             '--config=experiments/configs/implicit_regularisation/double_descent.py:quick',
-            f'--workdir={workdir}', '--config.num_train=500', '--config.epochs=40',
-            '--config.eval_every_epochs=5', '--config.num_widths=4']
+            f'--workdir={workdir}', '--config.num_train=500', '--config.epochs=20',
+            '--config.eval_every_epochs=5', '--config.num_widths=2']
   reference = tmp_path / 'reference'
   done = run(command(reference))
   assert done.returncode == 0, done.stderr
@@ -158,3 +163,15 @@ def test_sigterm_stops_a_staged_study_and_the_same_command_finishes_it_byte_iden
   assert resumed.returncode == 0, resumed.stderr
   for name in ('metrics.jsonl', 'summary.json'):
     assert (workdir / name).read_bytes() == (reference / name).read_bytes()
+
+  run_back = dl_course.load_run(workdir)
+  rows = run_back.summary['rows']
+  assert sorted(run_back.stages) == sorted(f'width_{r["width"]}' for r in rows)
+  x_test, y_test, _ = networks.subset(run_back.config.dataset, 'test', 0)
+  for row in rows:
+    stage = run_back.stages[f'width_{row["width"]}']
+    assert stage.step == 20 * 500 // 100
+    params = jax.tree.map(lambda p: p[0], stage.params)  # seed 0
+    logits = stage.model.apply({'params': params}, x_test)
+    assert float(np.mean(np.argmax(logits, -1) != y_test)) == pytest.approx(
+        row['test_error'][0], abs=1e-6)

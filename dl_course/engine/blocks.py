@@ -61,7 +61,8 @@ def train_in_blocks(loss_fn: Callable, evaluate: Callable, params, tx, x, y, *, 
   state = tx.init(params)
   losses, evaluations, start = [], [], 0
   if checkpoints is not None:
-    (params, state), start, kept = checkpoints.restore((params, state))
+    restored, start, kept = checkpoints.restore({'params': params, 'opt_state': state})
+    params, state = restored['params'], restored['opt_state']
     if kept is not None:
       losses, evaluations = kept['losses'], kept['evaluations']
   for first in range(start, num_steps, eval_every):
@@ -74,7 +75,7 @@ def train_in_blocks(loss_fn: Callable, evaluate: Callable, params, tx, x, y, *, 
     if log:
       log(first + eval_every, losses[-1], evaluations[-1])
     if checkpoints is not None:
-      checkpoints.chunk_done(first + eval_every, (params, state),
+      checkpoints.chunk_done(first + eval_every, {'params': params, 'opt_state': state},
                              {'losses': losses, 'evaluations': evaluations},
                              last=first + eval_every >= num_steps)
   return params, np.array(losses), np.array(evaluations)

@@ -58,12 +58,14 @@ def abstract_with_sharding(abstract_tree, sharding):
 
 def read_checkpoint(directory: str | pathlib.Path, step: int | None = None) -> tuple[int, dict]:
   """(step, state as host arrays) of a finished run's checkpoint, for analysis and
-  tests; step=None reads the latest."""
+  tests; step=None reads the latest ((None, {}) when there is none)."""
   manager = ocp.CheckpointManager(
       pathlib.Path(directory).absolute(),
       item_handlers={'state': ocp.StandardCheckpointHandler(), 'loop': ocp.JsonCheckpointHandler()})
   try:
     step = manager.latest_step() if step is None else step
+    if step is None:
+      return None, {}
     # Placed on one local device, so a checkpoint written on N devices reads anywhere.
     here = jax.sharding.SingleDeviceSharding(jax.local_devices()[0])
     abstract = jax.tree.map(lambda m: jax.ShapeDtypeStruct(m.shape, m.dtype, sharding=here),

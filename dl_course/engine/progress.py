@@ -17,6 +17,9 @@ continues (changed code or data) stops with one line instead of mixing two
 runs in one file. SIGTERM or `--max_chunks` stop the run after the chunk in
 flight, its checkpoint saved, by raising StopRun (studies.logged_run returns
 Stopped).
+
+A stage's state is a dict (or struct, like TrainState) whose `params` entry
+holds its model's parameters: `dl_course.load_run` gives every stage back.
 """
 from __future__ import annotations
 

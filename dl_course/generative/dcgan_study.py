@@ -96,7 +96,8 @@ def train_gans(config, kind: str, real_x, progress):
   checkpoints = progress.checkpoints(f'gan_{kind}')
   losses, start = [], 0
   if checkpoints is not None:
-    carry, start, kept = checkpoints.restore(carry)
+    restored, start, kept = checkpoints.restore(_named(carry))
+    carry = _unnamed(restored)
     losses = list(jnp.asarray(kept['losses'], jnp.float32)) if kept else losses
   for t in range(start, config.num_steps):
     carry, value = step(carry, jnp.int32(t))
@@ -106,9 +107,28 @@ def train_gans(config, kind: str, real_x, progress):
       progress.log({'loss': kind, 'step': t + 1, 'discriminator_loss': block[:, 0].tolist(),
                     'generator_loss': block[:, 1].tolist()})
       if checkpoints is not None:
-        checkpoints.chunk_done(t + 1, carry, {'losses': np.asarray(jnp.stack(losses)).tolist()},
+        checkpoints.chunk_done(t + 1, _named(carry), {'losses': np.asarray(jnp.stack(losses)).tolist()},
                                last=t + 1 == config.num_steps)
   return carry[0], model, np.asarray(jnp.stack(losses, 1))
+
+
+def _named(carry) -> dict:
+  """The GAN's carry as a stage state: the generator's params under `params`."""
+  g_params, d_params, g_state, d_state, loop_key = carry
+  return {'params': g_params, 'discriminator_params': d_params,
+          'opt_state': {'generator': g_state, 'discriminator': d_state}, 'key': loop_key}
+
+
+def _unnamed(state: dict):
+  return (state['params'], state['discriminator_params'], state['opt_state']['generator'],
+          state['opt_state']['discriminator'], state['key'])
+
+
+def stage_model(config, stage: str):
+  """The generator (params [seed, ...]) of a stage gan_<loss>, for load_run."""
+  del stage
+  shape = data.load('digits', 'test').x.shape[1:]
+  return gan.DCGenerator(shape, tuple(config.generator_channels))
 
 
 def run(config, progress) -> dict:

@@ -87,7 +87,8 @@ def train(config, model, loss_fn, x_l, y_l, x_u, test_x, test_y, key, progress, 
   checkpoints = progress.checkpoints(name.replace(' ', '_'))
   errors, start = [], 0
   if checkpoints is not None:
-    (params, state), start, kept = checkpoints.restore((params, state))
+    restored, start, kept = checkpoints.restore({'params': params, 'opt_state': state})
+    params, state = restored['params'], restored['opt_state']
     errors = kept['errors'] if kept else errors
   for first in range(start, config.num_steps, config.eval_every):
     params, state, value, error = block(params, state,
@@ -100,7 +101,7 @@ def train(config, model, loss_fn, x_l, y_l, x_u, test_x, test_y, key, progress, 
                   'train/loss': float(value), 'test/error': errors[-1]})
     if checkpoints is not None:
       end = first + config.eval_every
-      checkpoints.chunk_done(end, (params, state), {'errors': errors},
+      checkpoints.chunk_done(end, {'params': params, 'opt_state': state}, {'errors': errors},
                              last=end >= config.num_steps)
   return params, errors
 
@@ -161,6 +162,17 @@ def m1_plus_m2(config, x, labelled, unlabelled, y_l, test_x, test_y, key, progre
   _, m1_errors = train(config, model, supervised_loss, *args, supervised_key, progress,
                        'M1 + classifier on the labels', prepare=keep)
   return {'M1+M2': m1m2_errors, 'M1 + classifier on the labels': m1_errors}
+
+
+def stage_model(config, stage: str):
+  """The model a stage trains, for load_run: M2 and its classifier alone on the
+  pixels; M1 (a VAE); M2 on M1's codes."""
+  if stage == 'M1':
+    return vae.VAE(784, config.m1_latent_dim, tuple(config.m1_hidden), 'bernoulli')
+  if stage.startswith('M1'):
+    return semi_supervised.M2(config.m1_latent_dim, 10, config.latent_dim,
+                              tuple(config.hidden), 'gaussian')
+  return semi_supervised.M2(784, 10, config.latent_dim, tuple(config.hidden))
 
 
 def run(config, progress) -> dict:

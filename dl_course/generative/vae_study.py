@@ -118,6 +118,13 @@ def run(config, progress) -> dict:
   return summary
 
 
+def stage_model(config, stage: str):
+  """The VAE (the one stage, 'vae'), for load_run."""
+  del stage
+  dim = load_data(config)[0].shape[1]
+  return vae.VAE(dim, config.latent_dim, tuple(config.hidden), config.decoder)
+
+
 def draw_pictures(model, params, test_x, key, num: int):
   variables = {'params': params}
   decode = lambda z: model.apply(variables, z, method=vae.VAE.decode)

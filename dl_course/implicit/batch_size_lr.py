@@ -80,6 +80,13 @@ def run(config, progress) -> dict:
               ratio, [r['test/accuracy'] for r in rows]).statistic)}
 
 
+def stage_model(config, stage: str):
+  """The network every stage trains, for load_run."""
+  del stage
+  _, _, num_classes = networks.subset(config.dataset, 'test', 1, config.data_dir)
+  return networks.build_model(config, num_classes)
+
+
 def claims(config, summary) -> list[Claim]:
   rows = summary['rows']
   ratio = [r['lr_over_batch'] for r in rows]

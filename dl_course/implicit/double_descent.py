@@ -107,6 +107,13 @@ def run(config, progress) -> dict:
           'num_train': len(x), 'num_test': len(x_test)}
 
 
+def stage_model(config, stage: str):
+  """The MLP a width's stage (width_<h>) trains, for load_run."""
+  _, _, num_classes = networks.subset(config.dataset, 'test', 1, config.data_dir)
+  width = int(stage.removeprefix('width_'))
+  return MLP(num_classes=num_classes, hidden_sizes=(width, width))
+
+
 def epochwise_second_descent(curve) -> float:
   """The size of an epoch-wise double descent in a test-error-by-epoch curve:
   the largest bump, measured as the smaller of its rise from an earlier epoch

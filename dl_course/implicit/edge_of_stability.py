@@ -60,7 +60,8 @@ def gd_run(config, learning_rate: float, log, checkpoints=None) -> dict:
   carry = {'loss': [], 'sharpness_step': [], 'sharpness': [], 'eigenvector': None}
   first = 0
   if checkpoints is not None:
-    params, first, kept = checkpoints.restore(params)
+    restored, first, kept = checkpoints.restore({'params': params})
+    params = restored['params']
     carry = kept or carry
   losses, sharpness_steps, sharpness_values = (
       carry['loss'], carry['sharpness_step'], carry['sharpness'])
@@ -85,7 +86,7 @@ def gd_run(config, learning_rate: float, log, checkpoints=None) -> dict:
     if checkpoints is not None:
       end = start + config.sharpness_every
       carry['eigenvector'] = eigenvector.tolist()
-      checkpoints.chunk_done(end, params, carry, last=end >= config.num_steps)
+      checkpoints.chunk_done(end, {'params': params}, carry, last=end >= config.num_steps)
   return {'learning_rate': learning_rate, 'loss': losses, 'sharpness_step': sharpness_steps,
           'sharpness': sharpness_values, 'final_train_accuracy': float(accuracy(params)),
           **eos_statistics(learning_rate, sharpness_steps, sharpness_values, losses)}
@@ -121,6 +122,13 @@ def run(config, progress) -> dict:
   runs = [progress.unit(f'learning_rate_{lr}', lambda checkpoints, lr=lr: gd_run(
       config, lr, progress.log, checkpoints)) for lr in config.learning_rates]
   return {'runs': runs, 'model': config.model.name, 'loss': config.loss}
+
+
+def stage_model(config, stage: str):
+  """The network every stage trains, for load_run."""
+  del stage
+  _, _, num_classes = networks.subset(config.dataset, 'test', 1, config.data_dir)
+  return networks.build_model(config, num_classes)
 
 
 def claims(config, summary) -> list[Claim]:
