@@ -95,6 +95,25 @@ def check_number_list(config, key: str, low=None, high=None, *, low_open=False,
       raise ConfigError(key, values, allowed)
 
 
+def check_claim_section(config) -> None:
+  """`config.claim`, where a study keeps its claims' thresholds: each entry a
+  number, an interval [low, high] of numbers, or a string (a source)."""
+  if 'claim' not in config:
+    return
+  for key, value in config.claim.items():
+    if isinstance(value, str) or _is_number(value):
+      continue
+    if (isinstance(value, (list, tuple)) and len(value) == 2
+        and all(_is_number(v) for v in value) and value[0] <= value[1]):
+      continue
+    raise ConfigError(f'claim.{key}', value, 'a number, or an interval (low, high) of '
+                      'numbers with low <= high')
+
+
+def _is_number(value) -> bool:
+  return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def get_path(config, dotted_key: str):
   node = config
   for part in dotted_key.split('.'):

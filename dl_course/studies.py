@@ -54,7 +54,7 @@ import ml_collections
 import numpy as np
 
 from dl_course.claims import Claim
-from dl_course.config import check_range, to_json_dict
+from dl_course.config import check_claim_section, check_range, to_json_dict
 from dl_course.engine.guard import check_record
 from dl_course.engine.loop import StopRequest
 from dl_course.engine.progress import Progress, StopRun
@@ -128,6 +128,7 @@ def logged_run(module: types.ModuleType, resumes: bool = False) -> Callable:
       raise UserError(f'--max_chunks is not allowed for study {config.study!r}: it runs '
                       'in one go (only resumable studies stop after N chunks)')
     check_range(config, 'seed', 0, integer=True)
+    check_claim_section(config)
     module.validate(config)
     workdir = pathlib.Path(workdir)
     if resumes:

@@ -13,6 +13,7 @@ from dl_course.engine.grid import chunk_batches
 from dl_course.errors import ConfigError
 from dl_course.implicit import (double_descent, edge_of_stability, gradient_regularisation,
                                 max_margin, min_norm, random_labels)
+from experiments.configs.implicit_regularisation import double_descent as double_descent_config
 from experiments.configs.implicit_regularisation import \
     gradient_regularisation as gradient_regularisation_config
 from tests.helpers import run
@@ -119,6 +120,9 @@ BAD = {
                                 [], "model (config argument)='vit'"),
     'fraction above 1': (RANDOM_LABELS, ['--config.fractions=(0.5,2.0)'], 'config.fractions='),
     'unknown study': (RANDOM_LABELS, ['--config.study=grokking'], "config.study='grokking'"),
+    'claim interval reversed': (EOS, ['--config.claim.eos_mean=(1.2,0.9)'],
+                                'config.claim.eos_mean=(1.2, 0.9) is not allowed: a number, or '
+                                'an interval'),
     'missing idx files': (RANDOM_LABELS, ['--config.dataset=idx', '--config.data_dir=/nonexistent'],
                           'dataset idx: /nonexistent/train-images-idx3-ubyte'),
 }
@@ -169,3 +173,17 @@ def test_gradient_regularisation_refuses_rates_that_run_under_two_steps():
   with pytest.raises(ConfigError, match='at least two rates'):
     gradient_regularisation.validate(config)
 
+
+
+def test_claim_thresholds_come_from_the_config():
+  """The same summary passes or fails as config.claim moves its thresholds."""
+  config = double_descent_config.get_config('quick')
+  rows = [{'width': w, 'mean_test_error': e, 'mean_train_error': t}
+          for w, e, t in ((4, 0.40, 0.3), (8, 0.50, 0.005), (16, 0.42, 0.0))]
+  summary = {**double_descent.curve_landmarks(rows), 'widest_test_error': 0.42,
+             'num_train': 2000}
+  assert all(c.passed for c in double_descent.claims(config, summary))
+  config.claim.min_fall = 0.2
+  config.claim.peak_over_threshold = (3.0, 4.0)
+  passed = [c.passed for c in double_descent.claims(config, summary)]
+  assert passed == [True, False, False]

@@ -99,12 +99,14 @@ def claims(config, summary) -> list[Claim]:
                                     [r['sharpness'] for r in sub]).statistic)
   return [
       Claim('batch/lr: at fixed η, larger batches end sharper (Spearman ρ(B, λ_max) per η; '
-            'median)', '>= 0.80 (Keskar et al. 2017)',
+            'median)', f'>= {config.claim.min_median_spearman_batch:.2f} (Keskar et al. 2017)',
             ', '.join(f'{rho:.2f}' for rho in per_rate) + f'; median {np.median(per_rate):.2f}',
-            bool(np.median(per_rate) >= 0.8)),
+            bool(np.median(per_rate) >= config.claim.min_median_spearman_batch)),
       at_most(f'batch/lr: final sharpness falls as η/B grows ({len(rows)} runs, Spearman ρ)',
-              rho_sharp, -0.7, digits=2, source='Jastrzębski et al. 2018'),
-      at_most('batch/lr: no run ends sharper than 2/η (max λ_max·η/2)', worst, 1.1, digits=2,
+              rho_sharp, config.claim.max_spearman_ratio, digits=2,
+              source='Jastrzębski et al. 2018'),
+      at_most('batch/lr: no run ends sharper than 2/η (max λ_max·η/2)', worst,
+              config.claim.max_sharpness_over_edge, digits=2,
               source='Cohen et al. 2021'),
   ]
 

@@ -142,20 +142,21 @@ def curve_landmarks(rows) -> dict:
 def claims(config, summary) -> list[Claim]:
   source = 'Nakkiran et al. 2020; Greydanus & Kobak 2024'
   peak, interp = summary['peak_width'], summary['interpolation_width']
+  low, high = config.claim.peak_over_threshold
   out = [at_least('double descent: test error rises from the classical minimum to the peak '
-                  '(points)', summary['peak_test_error'] - summary['classical_test_error'], 0.02,
-                  unit=' pts', scale=100, source=source),
+                  '(points)', summary['peak_test_error'] - summary['classical_test_error'],
+                  config.claim.min_rise, unit=' pts', scale=100, source=source),
          Claim('double descent: test error peaks at the interpolation threshold '
-               '(peak width / first width with train error <= 1 %)', 'in [0.5, 2]',
+               '(peak width / first width with train error <= 1 %)', f'in [{low:g}, {high:g}]',
                f'{peak} / {interp}' + (f' = {peak / interp:.2f}' if interp else ''),
-               bool(interp and 0.5 <= peak / interp <= 2)),
+               bool(interp and low <= peak / interp <= high)),
          at_least('double descent: test error falls again past the peak (peak - widest, points)',
-                  summary['peak_test_error'] - summary['widest_test_error'], 0.05, unit=' pts',
-                  scale=100, source=source)]
+                  summary['peak_test_error'] - summary['widest_test_error'],
+                  config.claim.min_fall, unit=' pts', scale=100, source=source)]
   if summary['num_train'] == 4000 and config.dataset == 'mnist1d_16k' and config.epochs >= 500:
     out.append(between('double descent: peak test error (published ≈ 54 %)',
-                       100 * summary['peak_test_error'], 46, 62, unit=' %', digits=1,
-                       source='Greydanus & Kobak 2024'))
+                       100 * summary['peak_test_error'], *config.claim.published_peak,
+                       unit=' %', digits=1, source='Greydanus & Kobak 2024'))
   return out
 
 

@@ -141,7 +141,7 @@ def claims(config, summary) -> list[Claim]:
                        f'max λ·η/2 = {max(r["sharpness"]) * r["learning_rate"] / 2:.2f}', False))
       continue
     out.append(between(f'EoS: mean λ_max·η/2 after reaching 2/η, {where}', r['eos_mean'],
-                       0.9, 1.2, source=source))
+                       *config.claim.eos_mean, source=source))
     out.append(Claim(f'EoS: loss falls non-monotonically in the EoS phase, {where}',
                      'final < at entry; rises > 0',
                      f'{r["loss_at_eos_entry"]:.3g} -> {r["final_loss"]:.3g}; '
@@ -150,8 +150,8 @@ def claims(config, summary) -> list[Claim]:
                           and r['loss_increases_in_eos'] > 0)))
   first = min(summary['runs'], key=lambda r: r['learning_rate'])
   out.append(at_least(f'EoS: progressive sharpening, λ_max at 2/η over its early minimum, '
-                      f'η={first["learning_rate"]}', first['sharpening_factor'], 1.3,
-                      digits=2, source=source))
+                      f'η={first["learning_rate"]}', first['sharpening_factor'],
+                      config.claim.min_sharpening, digits=2, source=source))
   return out
 
 

@@ -134,11 +134,12 @@ def claims(config, summary) -> list[Claim]:
   ratio = max(r['max_error_modified'] / r['max_error_flow'] for r in summary['rows'])
   return [
       at_most('IGR: GD closer to the flow of L+(η/4)||∇L||² than of L at every η '
-              '(worst error ratio)', ratio, 0.5, digits=3, source=source),
-      between('IGR: GD vs flow of L, error order in η', summary['order_flow'], 0.8, 1.2,
+              '(worst error ratio)', ratio, config.claim.max_error_ratio, digits=3,
               source=source),
+      between('IGR: GD vs flow of L, error order in η', summary['order_flow'],
+              *config.claim.order_flow, source=source),
       between('IGR: GD vs flow of modified loss, error order in η', summary['order_modified'],
-              1.7, 2.3, source=source),
+              *config.claim.order_modified, source=source),
   ]
 
 

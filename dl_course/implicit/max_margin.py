@@ -112,9 +112,9 @@ def claims(config, summary) -> list[Claim]:
   ngd_steps = ngd['steps_to_cosine_0.99'] or float('inf')
   return [
       at_least(f'max-margin: GD direction vs hard-margin SVM after {gd["steps"]:,} steps (cosine)',
-               gd['final_cosine'], 0.99, digits=4, source=source),
+               gd['final_cosine'], config.claim.min_cosine, digits=4, source=source),
       between('max-margin: GD ||w(t)|| grows like ||w_svm|| ln t (slope / ||w_svm||)',
-              ratio, 0.85, 1.15, source=source),
+              ratio, *config.claim.norm_slope_ratio, source=source),
       Claim('max-margin: normalised GD reaches cosine 0.99 sooner than GD (steps)',
             'fewer than GD', f'{ngd_steps:,} vs {gd_steps:,}',
             bool(ngd_steps < gd_steps)),

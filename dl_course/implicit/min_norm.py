@@ -141,9 +141,9 @@ def claims(config, summary) -> list[Claim]:
         at_most(f'min-norm: GD from W0 -> nearest solution, {shape}', s['gd_from_w0_vs_nearest'],
                 config.gd_tolerance, digits=1, fmt='e'),
         at_most(f'min-norm: Adam from 0 interpolates, {shape} (||XW-Y||/||Y||)',
-                s['adam_residual_over_y'], 1e-6, digits=1, fmt='e'),
+                s['adam_residual_over_y'], config.claim.max_adam_residual, digits=1, fmt='e'),
         at_least(f'min-norm: ... but is not min-norm, {shape} (rel. distance)',
-                 s['adam_vs_pinv'], 0.05, digits=3),
+                 s['adam_vs_pinv'], config.claim.min_adam_distance, digits=3),
     ]
   return out
 

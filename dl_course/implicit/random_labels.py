@@ -105,22 +105,22 @@ def claims(config, summary) -> list[Claim]:
                ', '.join(f'{100 * a:.1f}' for a in summary['train_accuracy']) + ' %',
                len(fitted) == len(fractions))]
   rho = stats.spearmanr(fractions, test).statistic
-  out.append(at_most('random labels: test accuracy falls as p grows (Spearman ρ)', rho, -0.9,
-                     digits=2, source=source))
+  out.append(at_most('random labels: test accuracy falls as p grows (Spearman ρ)', rho,
+                     config.claim.max_spearman, digits=2, source=source))
   out.append(at_most(f'random labels: test accuracy at p={max(fractions)} is near chance '
                      f'(|acc - {100 * summary["chance"]:.0f} %|)',
-                     abs(test[int(np.argmax(fractions))] - summary['chance']), 0.05,
-                     unit=' pts', scale=100, source=source))
+                     abs(test[int(np.argmax(fractions))] - summary['chance']),
+                     config.claim.max_chance_gap, unit=' pts', scale=100, source=source))
   if len(fitted) == len(fractions):
     steps = dict(zip(fractions, summary['steps_to_fit']))
     clean, noisiest = steps[min(fractions)], steps[max(fractions)]
     slower = all(s > clean for p, s in steps.items() if p > min(fractions))
     out.append(Claim(f'random labels: any p > {min(fractions)} takes longer to fit; '
                      f'p={max(fractions)} vs p={min(fractions)} (steps)',
-                     'every p slower, ratio >= 2',
+                     f'every p slower, ratio >= {config.claim.min_slowdown:g}',
                      ' / '.join(f'{s}' for s in summary['steps_to_fit'])
                      + f'; ratio {noisiest / clean:.1f}',
-                     bool(slower and noisiest >= 2 * clean)))
+                     bool(slower and noisiest >= config.claim.min_slowdown * clean)))
   return out
 
 

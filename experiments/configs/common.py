@@ -17,15 +17,22 @@ def study_args(arg, extra: dict | None = None) -> dict:
   return parse_config_arg(arg, {**ARGS, **(extra or {})})
 
 
-def study_config(arg, study: str, full: dict, quick: dict) -> ml_collections.ConfigDict:
+def study_config(arg, study: str, full: dict, quick: dict, claim: dict | None = None,
+                 quick_claim: dict | None = None) -> ml_collections.ConfigDict:
   """`full` holds every key at the published scale; `quick` the keys it shrinks.
+  `claim` holds the thresholds of the study's claims (`config.claim`: numbers
+  and (low, high) intervals); `quick_claim` those the quick variant changes.
   `arg` is the config argument string or what study_args made of it."""
   args = arg if isinstance(arg, dict) else study_args(arg)
   config = ml_collections.ConfigDict({'study': study, 'seed': args.get('seed', 0), **full})
   if 'dataset' in full:  # where idx files or prepared TFDS data live, if not embedded
     config.data_dir = ''
+  if claim is not None:
+    config.claim = ml_collections.ConfigDict(claim)
   if args.get('quick'):
     config.update(quick)
+    if quick_claim:
+      config.claim.update(quick_claim)
   return config
 
 

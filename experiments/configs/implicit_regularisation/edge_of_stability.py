@@ -43,5 +43,7 @@ def get_config(arg=None):
       full=dict(dataset='mnist1d', num_train=1000, chunk_size=1000,
                 loss='mse', model=MODELS[model], learning_rates=LEARNING_RATES[model],
                 lanczos_tol=1e-3, **SCHEDULE[model]),
+      # λ_max·η/2 hovers at 1 once it reaches 2/η; sharpening before it.
+      claim=dict(eos_mean=(0.9, 1.2), min_sharpening=1.3),
       quick=dict(learning_rates=(max(LEARNING_RATES[model]),), num_steps=1500,
                  sharpness_every=20))

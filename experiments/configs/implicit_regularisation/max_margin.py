@@ -21,4 +21,5 @@ def get_config(arg=None):
       arg, 'max_margin',
       full=dict(num_bulk=50, gd_steps=10_000_000, normalised_gd_steps=10_000,
                 normalised_gd_learning_rate=0.1, adam_steps=1_000_000, adam_learning_rate=1e-3),
+      claim=dict(min_cosine=0.99, norm_slope_ratio=(0.85, 1.15)),
       quick=dict(gd_steps=1_000_000, adam_steps=100_000))
