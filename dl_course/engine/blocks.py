@@ -71,7 +71,8 @@ def train_in_blocks(loss_fn: Callable, evaluate: Callable, params, tx, x, y, *, 
     losses.append(float(value))
     evaluations.append(float(evaluation))
     check_finite(dict(zip(metric_names, (losses[-1], evaluations[-1]))),
-                 first_step=first + eval_every)
+                 first_step=first + eval_every,
+                 last_good_step=checkpoints and checkpoints.last_good_step)
     if log:
       log(first + eval_every, losses[-1], evaluations[-1])
     if checkpoints is not None:

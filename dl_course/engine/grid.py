@@ -194,7 +194,8 @@ def train_grid(chunk, states, x: np.ndarray, labels_RN: np.ndarray, *, seed: int
     length = min(chunk_steps, num_steps - step)
     xs, ys = chunk_batches(seed, step, length, x, labels_RN, batch_size)
     states, metrics = chunk(states, xs, ys)
-    check_finite(jax.device_get(metrics), first_step=step, prefix='train/')  # [K, R]
+    check_finite(jax.device_get(metrics), first_step=step, prefix='train/',  # [K, R]
+                 last_good_step=checkpoints and checkpoints.last_good_step)
     step += length
     finished = bool(after_chunk is not None and after_chunk(states, step, metrics))
     if checkpoints is not None:

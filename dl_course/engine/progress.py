@@ -193,6 +193,10 @@ class StageCheckpoints:
     if stop:
       raise StopRun(f'step {step} of {self._name}', stop)
 
+  def last_good_step(self) -> int | None:
+    """The stage's latest complete checkpoint, for the NaN guard's message."""
+    return self._checkpointer.committed_step()
+
   def close(self) -> None:
     self._checkpointer.close()
 
