@@ -1,13 +1,17 @@
 """Published claims and the table that `python -m launch.reproduce <study>` prints.
 
-A study registers a function `claims(full: bool, workdir) -> list[Claim]`; the
-reproduce command prints claim | target | ours | pass and a last line
-`reproduced K of N claims`.
+A study's `claims(config, summary) -> list[Claim]` checks its summary against
+thresholds kept in `config.claim`; the reproduce command prints claim | target |
+ours | pass and a last line `reproduced K of N claims`.
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import sys
+from collections.abc import Callable
+
+import ml_collections
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,3 +65,29 @@ def report(claims: list[Claim], out=sys.stdout) -> int:
   """Prints the table; returns the exit status (0 only if every claim passed)."""
   print(format_table(claims), file=out, flush=True)
   return 0 if claims and all(c.passed for c in claims) else 1
+
+
+EXTREME = 1e300
+
+
+def ungated_thresholds(claims: Callable, config, summary: dict) -> list[str]:
+  """The config.claim thresholds that decide nothing: moved to +1e300 and to
+  -1e300 (an interval: both ends), neither flips a verdict of claims(config,
+  summary). A study whose threshold is ungated has a claim that cannot fail."""
+  if 'claim' not in config:
+    return []
+  verdicts = [c.passed for c in claims(config, summary)]
+  ungated = []
+  for key, value in config.claim.items():
+    if isinstance(value, str):
+      continue
+    flipped = False
+    for extreme in (EXTREME, -EXTREME):
+      moved = copy.deepcopy(config)
+      moved.claim = ml_collections.ConfigDict({  # a new section: an int key may take a float
+          **config.claim.to_dict(),
+          key: (extreme, extreme) if isinstance(value, (list, tuple)) else extreme})
+      flipped |= [c.passed for c in claims(moved, summary)] != verdicts
+    if not flipped:
+      ungated.append(key)
+  return ungated

@@ -187,3 +187,18 @@ def test_claim_thresholds_come_from_the_config():
   config.claim.peak_over_threshold = (3.0, 4.0)
   passed = [c.passed for c in double_descent.claims(config, summary)]
   assert passed == [True, False, False]
+
+
+def test_a_threshold_that_decides_no_claim_is_found():
+  """launch.reproduce fails a study whose config.claim holds a threshold no claim
+  reads (dead keys hide claims that cannot fail)."""
+  from dl_course.claims import ungated_thresholds
+  config = double_descent_config.get_config('quick')
+  rows = [{'width': w, 'mean_test_error': e, 'mean_train_error': t}
+          for w, e, t in ((4, 0.40, 0.3), (8, 0.50, 0.005), (16, 0.42, 0.0))]
+  summary = {**double_descent.curve_landmarks(rows), 'widest_test_error': 0.42,
+             'num_train': 2000}
+  assert ungated_thresholds(double_descent.claims, config, summary) == []
+  with config.unlocked():
+    config.claim.unused = 1.0
+  assert ungated_thresholds(double_descent.claims, config, summary) == ['unused']

@@ -132,14 +132,16 @@ def claims(config, summary) -> list[Claim]:
   return [
       at_most('hand-written backprop vs central finite differences (float64, 9 activation x '
               'loss pairs), max relative error', max(r['vs_finite_differences'] for r in check),
-              1e-6, digits=1, fmt='e'),
+              config.claim.max_gradient_error, digits=1, fmt='e'),
       at_most('hand-written backprop vs jax.grad, max relative error',
-              max(r['vs_jax_grad'] for r in check), 1e-6, digits=1, fmt='e'),
+              max(r['vs_jax_grad'] for r in check), config.claim.max_gradient_error, digits=1,
+              fmt='e'),
       at_least(f'NumPy MLP {list(config.hidden_sizes)} ({config.activation}) on '
                f'{config.dataset}, test accuracy', summary['test_accuracy_numpy'],
                config.target_accuracy, unit=' %', scale=100),
       at_most('NumPy and JAX training from the same weights and batches: weights differ by '
-              '(relative)', summary['weights_relative_difference'], 1e-9, digits=1, fmt='e'),
+              '(relative)', summary['weights_relative_difference'],
+              config.claim.max_training_difference, digits=1, fmt='e'),
   ]
 
 

@@ -163,10 +163,12 @@ def claims(config, summary) -> list[Claim]:
                final(arch['ResNet']), config.resnet_target, scale=100, unit=' %'),
       at_least(f'LeNet on {config.augment_train_size} images: test accuracy gain from '
                'crop + rotation + translation', final(aug['augmented']) - final(aug['plain']),
-               0.01, scale=100, unit=' pts'),
+               config.claim.min_augment_gain, scale=100, unit=' pts'),
       Claim(f'digits 5-9 from {fewest} label(s) per class: fine-tuning a 0-4 LeNet vs from '
-            f'scratch (linear probe: {100 * probe:.1f} %)', '>= scratch + 5 pts',
-            f'{100 * tuned:.1f} vs {100 * scratch:.1f} %', bool(tuned >= scratch + 0.05)),
+            f'scratch (linear probe: {100 * probe:.1f} %)',
+            f'>= scratch + {100 * config.claim.min_transfer_gain:g} pts',
+            f'{100 * tuned:.1f} vs {100 * scratch:.1f} %',
+            bool(tuned >= scratch + config.claim.min_transfer_gain)),
       Claim('linear probe: the frozen layers did not move', '0',
             f'{transfer["probe frozen change"]:.1g}', transfer['probe frozen change'] == 0.0),
   ]

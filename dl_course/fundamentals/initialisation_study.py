@@ -108,20 +108,25 @@ def claims(config, summary) -> list[Claim]:
   L = config.depth
   std = lambda key: ratio(p[key]['activation_std'])
   grad = lambda key: p[key]['gradient_norm'][0] / p[key]['gradient_norm'][-1]
+  c = config.claim
   return [
-      between(f'ReLU, He init: activation std at layer {L} / layer 1', std('relu/he'), 0.5, 2.0),
+      between(f'ReLU, He init: activation std at layer {L} / layer 1', std('relu/he'),
+              *c.he_activation_ratio),
       Claim(f'ReLU, Xavier init (σ² = 1): the same ratio, theory 2^-{(L - 1) / 2:g} = '
-            f'{2 ** (-(L - 1) / 2):.1e}', '<= 1e-2 (vanishes)', f'{std("relu/xavier"):.1e}',
-            bool(std('relu/xavier') <= 1e-2)),
+            f'{2 ** (-(L - 1) / 2):.1e}', f'<= {c.xavier_max_ratio:g} (vanishes)',
+            f'{std("relu/xavier"):.1e}', bool(std('relu/xavier') <= c.xavier_max_ratio)),
       Claim('too small (σ² = 0.25) vanishes, too large (σ² = 4) explodes, for ReLU',
-            '<= 1e-3 and >= 1e3', f'{std("relu/too small"):.1e} and {std("relu/too large"):.1e}',
-            bool(std('relu/too small') <= 1e-3 and std('relu/too large') >= 1e3)),
+            f'<= {c.vanish_max_ratio:g} and >= {c.explode_min_ratio:g}',
+            f'{std("relu/too small"):.1e} and {std("relu/too large"):.1e}',
+            bool(std('relu/too small') <= c.vanish_max_ratio
+                 and std('relu/too large') >= c.explode_min_ratio)),
       between(f'ReLU, He init: backpropagated error ‖∂loss/∂z‖ at layer 1 / layer {L}',
-              grad('relu/he'), 0.2, 5.0),
+              grad('relu/he'), *c.he_gradient_ratio),
       Claim('tanh: the same ratio vanishes with too small weights, explodes with too large '
-            '(the chaotic phase)', '<= 1e-3 and >= 10',
+            '(the chaotic phase)', f'<= {c.vanish_max_ratio:g} and >= {c.tanh_explode_min_ratio:g}',
             f'{grad("tanh/too small"):.1e} and {grad("tanh/too large"):.1e}',
-            bool(grad('tanh/too small') <= 1e-3 and grad('tanh/too large') >= 10)),
+            bool(grad('tanh/too small') <= c.vanish_max_ratio
+                 and grad('tanh/too large') >= c.tanh_explode_min_ratio)),
   ]
 
 

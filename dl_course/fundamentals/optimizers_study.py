@@ -169,7 +169,7 @@ def claims(config, summary) -> list[Claim]:
   return [
       at_most(f'hand-written SGD, momentum, Nesterov, AdaGrad, RMSProp, Adam, AdamW vs Optax, '
               f'{config.equality_steps} steps: max relative difference ({worst})',
-              equality[worst], 1e-6, digits=1, fmt='e'),
+              equality[worst], config.claim.max_optax_difference, digits=1, fmt='e'),
       at_least(f'quadratic, condition number {config.condition_number:g}: steps to reach '
                f'{config.quadratic_tolerance:g} x the initial loss, gradient descent / heavy ball '
                f'(GD {gd}, heavy ball {hb}; asymptotic rates give {rate_ratio:.1f}x)', speedup,

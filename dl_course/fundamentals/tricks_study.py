@@ -238,32 +238,38 @@ def claims(config, summary) -> list[Claim]:
   constant_loss = sched['constant']['train_loss'][-1]
   decayed_loss = max(sched['step']['train_loss'][-1], sched['cosine']['train_loss'][-1])
   clipped, unclipped = clip['global norm']['train_loss'][-1], clip['none']['train_loss'][-1]
+  c = config.claim
   return [
       Claim(f'{config.deep_depth}-layer ReLU MLP, SGD at lr {config.bn_learning_rate:g}: '
-            'training accuracy without and with batch norm', 'plain <= 30 %, batch norm >= 80 %',
+            'training accuracy without and with batch norm',
+            f'plain <= {100 * c.max_plain_deep_accuracy:g} %, '
+            f'batch norm >= {100 * c.min_batch_norm_accuracy:g} %',
             f'{100 * plain_bn:.1f} % and {100 * with_bn:.1f} %',
-            bool(plain_bn <= 0.3 and with_bn >= 0.8)),
+            bool(plain_bn <= c.max_plain_deep_accuracy and with_bn >= c.min_batch_norm_accuracy)),
       at_most('batch norm: |test accuracy with running averages - with the test set\'s own '
               'statistics| (eval mode works)',
-              abs(bn_test - bn['test accuracy, batch statistics']), 0.02, scale=100, unit=' pts'),
+              abs(bn_test - bn['test accuracy, batch statistics']), c.max_eval_mode_gap,
+              scale=100, unit=' pts'),
       at_least(f'dropout {config.dropout_rate:g}: test accuracy gain over the plain MLP',
-               reg['dropout']['test/accuracy'][-1] - reg['plain']['test/accuracy'][-1], 0.03,
-               scale=100, unit=' pts'),
+               reg['dropout']['test/accuracy'][-1] - reg['plain']['test/accuracy'][-1],
+               c.min_dropout_gain, scale=100, unit=' pts'),
       Claim('dropout: train - test accuracy gap, plain vs dropout', 'dropout smaller',
             f'{100 * gap(reg["plain"]):.1f} vs {100 * gap(reg["dropout"]):.1f} pts',
             bool(gap(reg['dropout']) < gap(reg['plain']))),
       at_most(f'early stopping (patience {config.patience}, stopped at step '
               f'{stopped["stop_step"]}): test loss / the overfitted final test loss',
-              stopped['loss'] / reg['plain']['test/loss'][-1], 0.8, digits=2),
-      Claim(f'{config.folds}-fold CV picks weight decay {cv["weight_decays"][chosen]:g}: its test '
-            'accuracy vs the best on the grid', 'within 2 pts of the best',
-            f'{100 * cv["test_accuracy"][chosen]:.1f} vs {100 * max(cv["test_accuracy"]):.1f} %',
-            bool(cv['test_accuracy'][chosen] >= max(cv['test_accuracy']) - 0.02)),
-      at_most(f'SGD at peak lr {config.schedule_peak:g}: final training loss, worse of step and '
-              'cosine decay / constant', decayed_loss / constant_loss, 0.1, digits=3),
-      at_most(f'vanilla RNN, SGD lr {config.rnn_learning_rate:g}: final training loss clipped '
-              f'(global norm {config.clip_norm:g}) / unclipped', clipped / unclipped, 0.8,
+              stopped['loss'] / reg['plain']['test/loss'][-1], c.max_early_stop_loss_ratio,
               digits=2),
+      Claim(f'{config.folds}-fold CV picks weight decay {cv["weight_decays"][chosen]:g}: its test '
+            'accuracy vs the best on the grid', f'within {100 * c.max_cv_regret:g} pts of the best',
+            f'{100 * cv["test_accuracy"][chosen]:.1f} vs {100 * max(cv["test_accuracy"]):.1f} %',
+            bool(cv['test_accuracy'][chosen] >= max(cv['test_accuracy']) - c.max_cv_regret)),
+      at_most(f'SGD at peak lr {config.schedule_peak:g}: final training loss, worse of step and '
+              'cosine decay / constant', decayed_loss / constant_loss, c.max_decay_loss_ratio,
+              digits=3),
+      at_most(f'vanilla RNN, SGD lr {config.rnn_learning_rate:g}: final training loss clipped '
+              f'(global norm {config.clip_norm:g}) / unclipped', clipped / unclipped,
+              c.max_clipped_loss_ratio, digits=2),
   ]
 
 

@@ -148,7 +148,8 @@ def claims(config, summary) -> list[Claim]:
                f'by {drops["random ink"]:.3f}: ratio', ratio, config.min_deletion_ratio,
                unit='x'),
       at_most('Grad-CAM equals CAM on the trained global-average-pooling network (max '
-              'difference of the normalised maps)', summary['grad_cam_vs_cam'], 1e-4,
+              'difference of the normalised maps)', summary['grad_cam_vs_cam'],
+              config.claim.max_grad_cam_difference,
               digits=1, fmt='e'),
       Claim('activation maximisation: each class image is classified as its class',
             '10 of 10', f'{correct} of 10 (min p = {min(summary["maximised_probability"]):.2f})',

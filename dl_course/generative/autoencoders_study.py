@@ -169,15 +169,17 @@ def claims(config, summary) -> list[Claim]:
   mse = noisy['mse']
   return [
       at_most(f'linear autoencoder (k = {linear["k"]}, digits): largest principal angle to the '
-              f'top-{linear["k"]} PCA subspace, rad', linear['max_principal_angle'], 1e-3,
-              fmt='e'),
-      at_most('linear autoencoder: (its MSE - PCA\'s) / PCA\'s', linear['relative_mse_gap'], 1e-6,
-              fmt='e'),
+              f'top-{linear["k"]} PCA subspace, rad', linear['max_principal_angle'],
+              config.claim.max_principal_angle, fmt='e'),
+      at_most('linear autoencoder: (its MSE - PCA\'s) / PCA\'s', linear['relative_mse_gap'],
+              config.claim.max_pca_mse_gap, fmt='e'),
       at_most(f'denoising AE at noise {summary["train_noise"]}: test MSE / noisy input\'s',
-              mse['denoising'][i] / mse['noisy input'][i], 0.2, digits=3),
+              mse['denoising'][i] / mse['noisy input'][i], config.claim.max_denoising_ratio,
+              digits=3),
       at_most(f'denoising AE beats the plain AE ({mse["plain"][i]:.4f}) and rank-k PCA '
               f'({mse["pca"][i]:.4f}) at noise {summary["train_noise"]}: MSE ratio to the better',
-              mse['denoising'][i] / min(mse['plain'][i], mse['pca'][i]), 0.9, digits=3),
+              mse['denoising'][i] / min(mse['plain'][i], mse['pca'][i]),
+              config.claim.max_denoising_vs_best, digits=3),
   ]
 
 

@@ -18,17 +18,20 @@ def study_args(arg, extra: dict | None = None) -> dict:
 
 
 def study_config(arg, study: str, full: dict, quick: dict, claim: dict | None = None,
-                 quick_claim: dict | None = None) -> ml_collections.ConfigDict:
+                 quick_claim: dict | None = None, full_claim: dict | None = None
+                 ) -> ml_collections.ConfigDict:
   """`full` holds every key at the published scale; `quick` the keys it shrinks.
   `claim` holds the thresholds of the study's claims (`config.claim`: numbers
-  and (low, high) intervals); `quick_claim` those the quick variant changes.
+  and (low, high) intervals); `quick_claim` those the quick variant changes;
+  `full_claim` those only the published scale claims (absent from quick).
   `arg` is the config argument string or what study_args made of it."""
   args = arg if isinstance(arg, dict) else study_args(arg)
   config = ml_collections.ConfigDict({'study': study, 'seed': args.get('seed', 0), **full})
   if 'dataset' in full:  # where idx files or prepared TFDS data live, if not embedded
     config.data_dir = ''
-  if claim is not None:
-    config.claim = ml_collections.ConfigDict(claim)
+  if claim is not None or full_claim is not None:
+    config.claim = ml_collections.ConfigDict({
+        **(claim or {}), **({} if args.get('quick') else full_claim or {})})
   if args.get('quick'):
     config.update(quick)
     if quick_claim:

@@ -33,4 +33,6 @@ def get_config(arg=None):
                 rosenbrock_steps=5000, rosenbrock_learning_rates=ROSENBROCK_RATES,
                 hidden_sizes=(100, 100), mnist1d_steps=4000, batch_size=128, eval_every=200,
                 mnist1d_learning_rates=MNIST1D_RATES, target_accuracy=0.58),
+      # Check: the hand-written optimizers against Optax (max relative difference).
+      claim=dict(max_optax_difference=1e-6),
       quick=dict(mnist1d_steps=1000, eval_every=100, target_accuracy=0.45))

@@ -33,4 +33,10 @@ def get_config(arg=None):
                 patience=5, folds=5, weight_decays=(0.0, 1e-4, 3e-4, 1e-3, 3e-3),
                 schedule_peak=0.2, rnn_hidden=64, rnn_steps=2000, rnn_learning_rate=0.01,
                 clip_norm=1.0, clip_value=0.1),
+      # Deep-MLP training accuracy without / with batch norm; batch norm's eval-mode
+      # gap; dropout's test gain; early stopping's and the schedules' and clipping's
+      # loss ratios; how far CV's choice may fall short of the grid's best.
+      claim=dict(max_plain_deep_accuracy=0.3, min_batch_norm_accuracy=0.8,
+                 max_eval_mode_gap=0.02, min_dropout_gain=0.03, max_early_stop_loss_ratio=0.8,
+                 max_cv_regret=0.02, max_decay_loss_ratio=0.1, max_clipped_loss_ratio=0.8),
       quick=dict(folds=3, weight_decays=(0.0, 3e-4, 3e-3), rnn_steps=1000))

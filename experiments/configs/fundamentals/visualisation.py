@@ -29,4 +29,6 @@ def get_config(arg=None):
                 eval_every=500, num_explained=500, deletion_fractions=(0.01, 0.02, 0.05),
                 deletion_fraction=0.01, pointing_radius=2,
                 maximise_steps=300, target_accuracy=0.93, min_deletion_ratio=2.0),
+      # Check: Grad-CAM equals CAM on a global-average-pooling network.
+      claim=dict(max_grad_cam_difference=1e-4),
       quick=dict(num_steps=600, eval_every=300, target_accuracy=0.88))

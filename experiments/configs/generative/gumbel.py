@@ -27,5 +27,8 @@ def get_config(arg=None):
                 batch_size=100, eval_every=1000, learning_rate=1e-3, min_temperature=0.5,
                 anneal_rate=1e-4, test_size=1000, eval_samples=10, num_draws=200,
                 nll_target=130.0),
+      # Gradient variance of REINFORCE, and of REINFORCE with a baseline, over
+      # Gumbel-softmax's.
+      claim=dict(min_reinforce_variance_ratio=10.0, min_baseline_variance_ratio=1.0),
       quick=dict(num_steps=2000, eval_every=500, anneal_rate=3e-4, test_size=500,
                  nll_target=150.0))

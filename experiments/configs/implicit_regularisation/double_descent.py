@@ -35,8 +35,8 @@ def get_config(arg=None):
                 min_width=2, max_width=300, num_widths=20, num_seeds=3),
       # Rise (points) from the classical minimum to the peak, the peak's width over
       # the interpolation threshold's, fall past the peak; the published peak (%),
-      # checked at the published scale only.
-      claim=dict(min_rise=0.02, peak_over_threshold=(0.5, 2.0), min_fall=0.05,
-                 published_peak=(46.0, 62.0)),
+      # claimed at the published scale only.
+      claim=dict(min_rise=0.02, peak_over_threshold=(0.5, 2.0), min_fall=0.05),
+      full_claim=dict(published_peak=(46.0, 62.0)),
       quick=dict(num_train=2000, epochs=400, min_width=6, max_width=200, num_widths=7,
                  num_seeds=1))

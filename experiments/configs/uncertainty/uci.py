@@ -37,6 +37,7 @@ def get_config(arg=None):
                 ensemble_learning_rate=1e-2, adversarial_epsilon=0.01),
       # Boston, 20 splits: the published test log-likelihoods (higher is better) and
       # RMSEs (Gal & Ghahramani 2016, table 1; Lakshminarayanan et al. 2017, table 1).
-      claim=dict(mc_dropout_ll=-2.46, ensembles_ll=-2.41, ensembles_rmse=3.28,
-                 mc_dropout_rmse=2.97),
+      # MC dropout's RMSE only at full length (20 splits, 2,000 epochs).
+      claim=dict(mc_dropout_ll=-2.46, ensembles_ll=-2.41, ensembles_rmse=3.28),
+      full_claim=dict(mc_dropout_rmse=2.97),
       quick=dict(datasets=('boston',), num_splits=5, epochs=1000))
