@@ -48,6 +48,13 @@ class Checkpointer:
 
   def close(self) -> None:
     self._manager.wait_until_finished()
+    # Orbax cleans up unfinished tmp folders in a thread started by the manager and
+    # waited for only by its first save; close() does not wait for it, so a manager
+    # closed before any save (a run that stops on a bad config value) raced the
+    # interpreter's exit and printed a 'cannot schedule new futures' traceback.
+    cleanup = getattr(self._manager, '_cleanup_tmp_directory_future', None)
+    if cleanup is not None:
+      cleanup.result()
     self._manager.close()
 
 
