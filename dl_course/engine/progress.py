@@ -49,25 +49,19 @@ class StopRun(Exception):
 
 
 class Progress:
-  """The resume bookkeeping of one run in `workdir` (None: nothing is kept, a
-  plain in-memory run that only logs)."""
+  """The resume bookkeeping of one run in `workdir`."""
 
-  def __init__(self, workdir: pathlib.Path | None, log: Callable[[dict], None], *,
+  def __init__(self, workdir: pathlib.Path, log: Callable[[dict], None], *,
                max_chunks: int | None = None, stop: StopRequest | None = None):
-    self.workdir = None if workdir is None else pathlib.Path(workdir)
+    self.workdir = pathlib.Path(workdir)
     self._log = log
     self._max_chunks = max_chunks
     self._stop = stop or StopRequest()
     self._chunks = 0
     self._count = 0  # records logged so far by the study, replayed ones included
     self._open: list[StageCheckpoints] = []
-    metrics = None if self.workdir is None else self.workdir / 'metrics.jsonl'
-    self._kept = (metrics.read_text().splitlines()
-                  if metrics is not None and metrics.exists() else [])
-
-  @property
-  def keeps(self) -> bool:
-    return self.workdir is not None
+    metrics = self.workdir / 'metrics.jsonl'
+    self._kept = metrics.read_text().splitlines() if metrics.exists() else []
 
   def log(self, record: dict) -> None:
     if self._count < len(self._kept):
@@ -81,21 +75,17 @@ class Progress:
       self._log(record)
     self._count += 1
 
-  def checkpoints(self, name: str) -> StageCheckpoints | None:
-    """Chunk checkpoints for the stage `name` (None when nothing is kept). Creating
-    them positions the run's records at the stage's latest checkpoint."""
-    if not self.keeps:
-      return None
+  def checkpoints(self, name: str) -> StageCheckpoints:
+    """Chunk checkpoints for the stage `name`. Creating them positions the run's
+    records at the stage's latest checkpoint."""
     checkpoints = StageCheckpoints(self, _checked_name(name))
     self._open.append(checkpoints)
     return checkpoints
 
-  def unit(self, name: str, compute: Callable[[StageCheckpoints | None], dict]) -> dict:
+  def unit(self, name: str, compute: Callable[[StageCheckpoints], dict]) -> dict:
     """compute(checkpoints)'s result, kept in units/<name>.json: a rerun returns
     the kept result without computing it. The result goes through JSON either
     way, so a fresh run and a resumed one continue from the same values."""
-    if not self.keeps:
-      return json.loads(json.dumps(compute(None)))
     path = self.workdir / 'units' / f'{_checked_name(name)}.json'
     if path.exists():
       kept = json.loads(path.read_text())
@@ -180,15 +170,18 @@ class StageCheckpoints:
     restored, _ = self._checkpointer.restore(self._step, abstract)
     return restored, self._step, self._carry['carry']
 
-  def chunk_done(self, step: int, state, carry: dict, *, last: bool) -> None:
+  def chunk_done(self, step: int, state, carry: dict | Callable[[], dict], *,
+                 last: bool) -> None:
     """After a chunk, its records logged: saves a checkpoint when the stage ends,
     when the run stops now, or when SAVE_SECONDS passed since the last save
     (which chunk ends get one does not change any result), then stops the run
-    if SIGTERM or --max_chunks asked for it."""
+    if SIGTERM or --max_chunks asked for it. `carry` may be a function giving
+    the JSON dict, called only when a checkpoint is written."""
     self.used = True
     stop = self._progress._count_chunk()
     if last or stop or time.monotonic() - self._saved_at >= self.SAVE_SECONDS:
-      self._checkpointer.save(step, state, {'carry': carry, 'records': self._progress._count})
+      kept = carry() if callable(carry) else carry
+      self._checkpointer.save(step, state, {'carry': kept, 'records': self._progress._count})
       self._saved_at = time.monotonic()
     if stop:
       raise StopRun(f'step {step} of {self._name}', stop)

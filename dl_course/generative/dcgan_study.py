@@ -107,7 +107,7 @@ def train_gans(config, kind: str, real_x, progress):
       progress.log({'loss': kind, 'step': t + 1, 'discriminator_loss': block[:, 0].tolist(),
                     'generator_loss': block[:, 1].tolist()})
       if checkpoints is not None:
-        so_far = {'losses': np.asarray(jnp.stack(losses)).tolist()}
+        so_far = lambda: {'losses': np.asarray(jnp.stack(losses)).tolist()}
         checkpoints.chunk_done(t + 1, _named(carry), so_far, last=t + 1 == config.num_steps)
   return carry[0], model, np.asarray(jnp.stack(losses, 1))
 

@@ -80,11 +80,7 @@ def run(config, progress) -> dict:
               ratio, [r['test/accuracy'] for r in rows]).statistic)}
 
 
-def stage_model(config, stage: str):
-  """The network every stage trains, for load_run."""
-  del stage
-  _, _, num_classes = networks.subset(config.dataset, 'test', 1, config.data_dir)
-  return networks.build_model(config, num_classes)
+stage_model = networks.stage_model  # for load_run
 
 
 def claims(config, summary) -> list[Claim]:

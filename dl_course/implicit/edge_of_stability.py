@@ -85,8 +85,9 @@ def gd_run(config, learning_rate: float, log, checkpoints=None) -> dict:
     losses.extend(chunk_losses.tolist())
     if checkpoints is not None:
       end = start + config.sharpness_every
-      carry['eigenvector'] = eigenvector.tolist()
-      checkpoints.chunk_done(end, {'params': params}, carry, last=end >= config.num_steps)
+      checkpoints.chunk_done(end, {'params': params},
+                             lambda v=eigenvector: {**carry, 'eigenvector': v.tolist()},
+                             last=end >= config.num_steps)
   return {'learning_rate': learning_rate, 'loss': losses, 'sharpness_step': sharpness_steps,
           'sharpness': sharpness_values, 'final_train_accuracy': float(accuracy(params)),
           **eos_statistics(learning_rate, sharpness_steps, sharpness_values, losses)}
@@ -124,11 +125,7 @@ def run(config, progress) -> dict:
   return {'runs': runs, 'model': config.model.name, 'loss': config.loss}
 
 
-def stage_model(config, stage: str):
-  """The network every stage trains, for load_run."""
-  del stage
-  _, _, num_classes = networks.subset(config.dataset, 'test', 1, config.data_dir)
-  return networks.build_model(config, num_classes)
+stage_model = networks.stage_model  # for load_run
 
 
 def claims(config, summary) -> list[Claim]:

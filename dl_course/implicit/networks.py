@@ -58,6 +58,14 @@ def build_model(config, num_classes: int):
   return models.build(config.model, num_classes)
 
 
+def stage_model(config, stage: str):
+  """The network every stage of a study trains on `config.dataset` (config.model),
+  for load_run."""
+  del stage
+  _, _, num_classes = subset(config.dataset, 'test', 1, config.data_dir)
+  return build_model(config, num_classes)
+
+
 def sharpness(operator: FlatHessian, v0: np.ndarray | None = None, tol: float = 1e-4
               ) -> tuple[float, np.ndarray]:
   """λ_max of the operator's Hessian (Lanczos, warm-started from v0)."""
