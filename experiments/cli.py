@@ -27,6 +27,20 @@ def fail(message: str, code: int = EXIT_USAGE):
   sys.exit(code)
 
 
+# The keys every study shares live in sections (`data`, `optimizer`, `train`); a
+# flat spelling, as configs had before, is pointed to its place.
+SECTION_OF = {'learning_rate': 'optimizer', 'num_steps': 'train', 'batch_size': 'train',
+              'eval_every': 'train', 'epochs': 'train', 'eval_every_epochs': 'train',
+              'max_steps': 'train', 'dataset': 'data.name', 'data_dir': 'data.dir'}
+
+
+def _moved_to(missing: str, flag: str | None) -> str | None:
+  if flag != f'--config.{missing}' or missing not in SECTION_OF:
+    return None
+  place = SECTION_OF[missing]
+  return place if '.' in place else f'{place}.{missing}'
+
+
 def _parse_flags(argv: list[str]) -> list[str]:
   try:
     return flags.FLAGS(argv)
@@ -39,9 +53,11 @@ def _parse_flags(argv: list[str]) -> list[str]:
     missing = named.group(1) if named else text
     suggestion = re.search(r'Did you mean "(\w+)"', text)
     bad = [a for a in argv[1:] if re.match(rf'--config(\.\w+)*\.{re.escape(missing)}\b', a)]
-    fail(f'unknown config key {missing!r}'
-         + (f' in {bad[0].split("=")[0]}' if bad else '')
-         + (f' (did you mean {suggestion.group(1)!r}?)' if suggestion else '')
+    flag = bad[0].split('=')[0] if bad else None
+    moved = _moved_to(missing, flag)
+    hint = (f' (it lives in a section now: --config.{moved})' if moved
+            else f' (did you mean {suggestion.group(1)!r}?)' if suggestion else '')
+    fail(f'unknown config key {missing!r}' + (f' in {flag}' if flag else '') + hint
          + '; see the config file for the keys')
   except OSError as e:  # ml_collections: the config file failed to load.
     fail(_config_load_error(e, argv))

@@ -62,26 +62,28 @@ from experiments.configs.uncertainty import uci as uci_config
 def _diverge_in(steps: int, *more: str) -> tuple[str, ...]:
   """The usual forced divergence: learning rate 1e30, a run of `steps` steps that
   logs (and so meets the NaN guard) at its end."""
-  return ('learning_rate=1e30', f'num_steps={steps}', f'eval_every={steps}', *more)
+  return ('optimizer.learning_rate=1e30', f'train.num_steps={steps}', f'train.eval_every={steps}',
+          *more)
 
 
-CLASSIFICATION_SHORT_CHUNKS = ('steps_per_dispatch=50', 'eval_every=50', 'checkpoint_every=50')
+CLASSIFICATION_SHORT_CHUNKS = ('steps_per_dispatch=50', 'train.eval_every=50',
+                               'checkpoint_every=50')
 # train_in_blocks studies: blocks of 20 steps, three of them.
-SHORT_BLOCKS = ('num_steps=60', 'eval_every=20')
+SHORT_BLOCKS = ('train.num_steps=60', 'train.eval_every=20')
 
 
 def _mnist1d(name, config) -> Study:
   # Quick: the full recipe, seed 0; full: its mean over seeds 0-2 (the paper's table).
   return Study(name, 'mnist1d', config, classification.run, classification.claims,
                resumes=True, reproduce_args=(('seed=0',), ('seed=0', 'seed=1', 'seed=2')),
-               diverge=('optimizer.learning_rate=1e30', 'num_steps=100'),
+               diverge=('optimizer.learning_rate=1e30', 'train.num_steps=100'),
                resume_check=CLASSIFICATION_SHORT_CHUNKS)
 
 
 def _rl(name, config) -> Study:
   return Study(name, 'rl', config, rl_experiment.run, rl_experiment.claims,
                table=rl_experiment.table, resumes=True, own_process=True,
-               diverge=('learning_rate=1e30',), resume_check=('chunk_updates=2',))
+               diverge=('optimizer.learning_rate=1e30',), resume_check=('chunk_updates=2',))
 
 
 _STUDIES = [
@@ -96,30 +98,30 @@ _STUDIES = [
                          'normalised_gd_steps=100')),
     from_module('edge_of_stability', 'implicit_regularisation', edge_of_stability_config,
                 edge_of_stability, resumes=True,
-                diverge=('learning_rates=(1e30,)', 'num_steps=100'),
-                resume_check=('num_steps=60', 'sharpness_every=20')),
+                diverge=('learning_rates=(1e30,)', 'train.num_steps=100'),
+                resume_check=('train.num_steps=60', 'sharpness_every=20')),
     from_module('batch_size_lr', 'implicit_regularisation', batch_size_lr_config, batch_size_lr,
-                resumes=True, diverge=('learning_rates=(1e30,1e30,1e30)', 'epochs=1'),
-                resume_check=('batch_sizes=(1024,512)', 'epochs=2', 'steps_per_dispatch=4')),
+                resumes=True, diverge=('learning_rates=(1e30,1e30,1e30)', 'train.epochs=1'),
+                resume_check=('batch_sizes=(1024,512)', 'train.epochs=2', 'steps_per_dispatch=4')),
     from_module('random_labels', 'implicit_regularisation', random_labels_config, random_labels,
-                resumes=True, diverge=('learning_rate=1e30',),
-                resume_check=('eval_every=25',)),
+                resumes=True, diverge=('optimizer.learning_rate=1e30',),
+                resume_check=('train.eval_every=25',)),
     from_module('double_descent', 'implicit_regularisation', double_descent_config,
                 double_descent, resumes=True,
-                diverge=('learning_rate=1e30',),
-                resume_check=('epochs=5', 'eval_every_epochs=5', 'num_widths=3')),
+                diverge=('optimizer.learning_rate=1e30',),
+                resume_check=('train.epochs=5', 'train.eval_every_epochs=5', 'num_widths=3')),
     from_module('gradient_regularisation', 'implicit_regularisation',
                 gradient_regularisation_config, gradient_regularisation,
                 diverge=('learning_rates=(1e307,5e306)', 'flow_time=1e308')),
     from_module('uci_regression', 'uncertainty', uci_config, uci_study, resumes=True,
-                diverge=('learning_rate=1e30', 'epochs=10', 'num_splits=2'),
-                resume_check=('epochs=10', 'num_splits=2', 'ensemble_epochs=2')),
+                diverge=('optimizer.learning_rate=1e30', 'train.epochs=10', 'num_splits=2'),
+                resume_check=('train.epochs=10', 'num_splits=2', 'ensemble_epochs=2')),
     from_module('dataset_shift', 'uncertainty', shift_config, shift_study,
-                diverge=('learning_rate=1e30', 'num_steps=100')),
+                diverge=('optimizer.learning_rate=1e30', 'train.num_steps=100')),
     from_module('dataset_shift_mnist1d', 'uncertainty', shift_mnist1d_config, shift_study,
-                diverge=('learning_rate=1e30', 'num_steps=100')),
+                diverge=('optimizer.learning_rate=1e30', 'train.num_steps=100')),
     from_module('ood_held_out_classes', 'uncertainty', ood_config, ood_study,
-                diverge=('learning_rate=1e30', 'num_steps=100')),
+                diverge=('optimizer.learning_rate=1e30', 'train.num_steps=100')),
     _rl('ppo_cartpole', ppo_cartpole),
     _rl('ppo_acrobot', ppo_acrobot),
     _rl('reinforce_cartpole', reinforce_cartpole),
@@ -129,24 +131,26 @@ _STUDIES = [
     _rl('dqn_mountaincar', dqn_mountaincar),
     _rl('ppo_breakout_minatar', ppo_breakout_minatar),
     from_module('backprop', 'fundamentals', backprop_config, backprop_study,
-                diverge=('learning_rate=1e300', 'activation=relu', 'num_steps=50')),
+                diverge=('optimizer.learning_rate=1e300', 'activation=relu', 'train.num_steps=50')),
     from_module('optimizers', 'fundamentals', optimizers_config, optimizers_study,
                 diverge=('mnist1d_learning_rates.sgd=1e30', 'mnist1d_steps=100')),
     from_module('initialisation', 'fundamentals', initialisation_config, initialisation_study,
                 trains_nothing='measures activations and gradients of untrained networks'),
     from_module('tricks', 'fundamentals', tricks_config, tricks_study,
-                diverge=('adam_learning_rate=1e30', 'num_steps=200')),
+                diverge=('adam_learning_rate=1e30', 'train.num_steps=200')),
     from_module('cnn', 'fundamentals', cnn_config, cnn_study,
-                diverge=('learning_rate=1e30', 'num_steps=100', 'pretrain_steps=100',
-                         'augment_steps=100', 'transfer_steps=100')),
+                diverge=('optimizer.learning_rate=1e30', 'train.num_steps=100',
+                         'pretrain_steps=100', 'augment_steps=100', 'transfer_steps=100')),
     from_module('recurrent', 'fundamentals', recurrent_config, recurrent_study,
-                diverge=('learning_rate=1e38', 'num_steps=500', 'gradient_steps=10')),
+                diverge=('optimizer.learning_rate=1e38', 'train.num_steps=500',
+                         'gradient_steps=10')),
     from_module('attention', 'fundamentals', attention_config, attention_study,
                 diverge=_diverge_in(50, 'train_examples=2000')),
     from_module('visualisation', 'fundamentals', visualisation_config, visualisation_study,
                 diverge=_diverge_in(100)),
     from_module('flows2d', 'generative', flows2d_config, flows2d_study,
-                diverge=('learning_rate=1e30', 'num_steps=100', 'steps_per_block=100')),
+                diverge=('optimizer.learning_rate=1e30', 'train.num_steps=100',
+                         'steps_per_block=100')),
     from_module('image_flows', 'generative', image_flows_config, image_flows_study,
                 resumes=True, diverge=_diverge_in(50), resume_check=SHORT_BLOCKS),
     from_module('image_flows_mnist', 'generative', image_flows_mnist_config, image_flows_study,
@@ -158,10 +162,10 @@ _STUDIES = [
     from_module('autoencoders', 'generative', autoencoders_config, autoencoders_study,
                 diverge=_diverge_in(100, 'lbfgs_steps=100')),
     from_module('gan2d', 'generative', gan2d_config, gan2d_study,
-                diverge=('learning_rate=1e30', 'num_steps=200')),
+                diverge=('optimizer.learning_rate=1e30', 'train.num_steps=200')),
     from_module('dcgan', 'generative', dcgan_config, dcgan_study, resumes=True,
-                diverge=('learning_rate=1e30', 'num_steps=100', 'judge_steps=100'),
-                resume_check=('num_steps=60', 'eval_every=20', 'judge_steps=100')),
+                diverge=('optimizer.learning_rate=1e30', 'train.num_steps=100', 'judge_steps=100'),
+                resume_check=('train.num_steps=60', 'train.eval_every=20', 'judge_steps=100')),
     from_module('gumbel', 'generative', gumbel_config, gumbel_study,
                 diverge=_diverge_in(100)),
     from_module('semi_supervised', 'generative', semi_supervised_config, semi_supervised_study,
@@ -172,7 +176,7 @@ _STUDIES = [
 # The classification trainer on any dataset: configs of your own that set no study.
 CLASSIFICATION = Study('classification', 'classification', mnist1d_mlp_config,
                        classification.run, classification.claims, resumes=True,
-                       diverge=('optimizer.learning_rate=1e30', 'num_steps=100'),
+                       diverge=('optimizer.learning_rate=1e30', 'train.num_steps=100'),
                        resume_check=CLASSIFICATION_SHORT_CHUNKS)
 
 STUDIES: dict[str, Study] = {s.name: s for s in _STUDIES}

@@ -12,22 +12,26 @@ from tests.helpers import MLP_QUICK, classify_command, run
 CASES = {
     'unknown config key': (['--config.bogus=1'], "unknown config key 'bogus'"),
     'unknown nested key': (['--config.optimizer.lr=1'], "unknown config key 'lr'"),
-    'misspelt key': (['--config.num_step=1'],
-                     "unknown config key 'num_step' in --config.num_step (did you mean "
+    'misspelt key': (['--config.train.num_step=1'],
+                     "unknown config key 'num_step' in --config.train.num_step (did you mean "
                      "'num_steps'?)"),
-    'wrong type': (['--config.batch_size=abc'], 'config.batch_size=abc'),
-    'float for an int': (['--config.num_steps=1.5'], 'config.num_steps=1.5'),
-    'out of range': (['--config.batch_size=0'], 'config.batch_size=0 is not allowed: >= 1'),
+    'flat key of a section': (['--config.num_steps=1'], "unknown config key 'num_steps' in "
+                              "--config.num_steps (it lives in a section now: "
+                              "--config.train.num_steps)"),
+    'wrong type': (['--config.train.batch_size=abc'], 'config.train.batch_size=abc'),
+    'float for an int': (['--config.train.num_steps=1.5'], 'config.train.num_steps=1.5'),
+    'out of range':
+        (['--config.train.batch_size=0'], 'config.train.batch_size=0 is not allowed: >= 1'),
     'negative learning rate': (['--config.optimizer.learning_rate=-1'],
                                'config.optimizer.learning_rate=-1.0 is not allowed: > 0.0'),
     'unknown optimizer': (['--config.optimizer.name=lion'], "config.optimizer.name='lion'"),
     'unknown dispatch': (['--config.dispatch=pmap'], "config.dispatch='pmap'"),
-    'unknown dataset': (['--config.dataset=imagenet'], "dataset 'imagenet' is unknown; allowed:"),
+    'unknown dataset': (['--config.data.name=imagenet'], "dataset 'imagenet' is unknown; allowed:"),
     'unknown model': (['--config.model.name=resnet999'], "config.model.name='resnet999'"),
     'image model on signals': (['--config.model.name=lenet'], "'lenet' takes images [H, W, C]"),
-    'idx without data_dir': (['--config.dataset=idx'], 'dataset idx needs config.data_dir'),
-    'tfds data missing': (['--config.dataset=tfds:mnist', '--config.data_dir=/nonexistent'],
-                          'dataset tfds:mnist not found'),
+    'idx without data_dir': (['--config.data.name=idx'], 'dataset idx needs config.data.dir'),
+    'tfds data missing': (['--config.data.name=tfds:mnist',
+                           '--config.data.dir=/nonexistent'], 'dataset tfds:mnist not found'),
     'unknown flag': (['--nosuchflag'], "Unknown command line flag 'nosuchflag'"),
 }
 
@@ -67,16 +71,20 @@ def test_unknown_config_argument(tmp_path):
 
 
 def test_batch_not_divisible_by_the_device_count(tmp_path):
-  done = run(classify_command(tmp_path, '--config.batch_size=10'), devices=4)
-  assert_one_line_error(done, 'config.batch_size=10 is not allowed: a multiple of the device count (4)')
+  done = run(classify_command(tmp_path, '--config.train.batch_size=10'), devices=4)
+  assert_one_line_error(
+      done, 'config.train.batch_size=10 is not allowed: a multiple of the device count (4)')
 
 
 def test_resume_with_another_config_keeps_the_old_run(tmp_path):
-  first = run(classify_command(tmp_path, '--config.num_steps=20', '--config.eval_every=10'))
+  first = run(
+      classify_command(tmp_path, '--config.train.num_steps=20', '--config.train.eval_every=10'))
   assert first.returncode == 0, first.stderr
   before = (tmp_path / 'metrics.jsonl').read_text()
-  done = run(classify_command(tmp_path, '--config.num_steps=40', '--config.eval_every=10'))
-  assert_one_line_error(done, 'holds a run with a different config (config.num_steps: 20 there')
+  done = run(
+      classify_command(tmp_path, '--config.train.num_steps=40', '--config.train.eval_every=10'))
+  assert_one_line_error(done,
+                        'holds a run with a different config (config.train.num_steps: 20 there')
   assert (tmp_path / 'metrics.jsonl').read_text() == before
 
 
@@ -101,11 +109,11 @@ def assert_diverged(done):
 
 DIVERGING = {  # a config per kind of training loop, with its uniform way to diverge
     'classification loop': ('experiments/configs/mnist1d/mlp.py:quick',
-                            ['--config.optimizer.learning_rate=1e30', '--config.num_steps=200',
-                             '--config.eval_every=100', '--config.checkpoint_every=100',
+                            ['--config.optimizer.learning_rate=1e30', '--config.train.num_steps=200',
+                             '--config.train.eval_every=100', '--config.checkpoint_every=100',
                              '--config.progress=False']),
     'RL runner': ('experiments/configs/rl/ppo_cartpole.py:quick',
-                  ['--config.learning_rate=1e30', '--config.anneal_lr=False',
+                  ['--config.optimizer.learning_rate=1e30', '--config.anneal_lr=False',
                    '--config.total_timesteps=2048', '--config.num_seeds=2',
                    '--config.max_grad_norm=1e30']),
 }  # every other study's loop: launch.guard_walk, in CI
@@ -127,7 +135,7 @@ def test_the_guard_walk_passes_a_guarded_study_and_fails_one_that_does_not_diver
   passed = guard_walk.check(logreg, tmp_path, timeout=240)
   assert passed.passed, passed.detail
   assert passed.detail.startswith("metric 'train/")
-  tame = dataclasses.replace(logreg, diverge=('num_steps=100',))
+  tame = dataclasses.replace(logreg, diverge=('train.num_steps=100',))
   failed = guard_walk.check(tame, tmp_path / 'tame', timeout=240)
   assert not failed.passed
   assert failed.detail.startswith('exit 0')

@@ -89,7 +89,7 @@ def test_idx_rejects_bad_files_and_missing_folders(tmp_path):
     read_idx(tmp_path / 'bad')
   with pytest.raises(DataNotFoundError, match='train-images-idx3-ubyte'):
     data.load('idx', data_dir=str(tmp_path / 'empty'))
-  with pytest.raises(DataNotFoundError, match='needs config.data_dir'):
+  with pytest.raises(DataNotFoundError, match='needs config.data.dir'):
     data.load('idx')
 
 

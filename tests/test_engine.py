@@ -28,7 +28,7 @@ from experiments.configs.mnist1d import mlp as mnist1d_mlp
 def tiny_config(**overrides):
   config = mnist1d_mlp.get_config('quick')
   config.progress = False
-  config.num_steps, config.eval_every, config.checkpoint_every = 60, 20, 20
+  config.train.num_steps, config.train.eval_every, config.checkpoint_every = 60, 20, 20
   config.steps_per_dispatch = 10
   for key, value in overrides.items():
     node = config
@@ -104,7 +104,7 @@ def test_load_run_gives_back_the_trained_classifier(tmp_path):
   run = dl_course.load_run(tmp_path)
   assert run.step == 60 and int(run.state.step) == 60 and run.metrics[-1]['step'] == 60
   assert run.config.model.name == config.model.name
-  test = data.load(config.dataset, 'test')
+  test = data.load(config.data.name, 'test')
   logits = run.model.apply({'params': run.state.params}, test.x, train=False)
   accuracy = float(np.mean(np.argmax(logits, -1) == test.y))
   assert accuracy == pytest.approx(result['test/accuracy'], abs=1e-6)

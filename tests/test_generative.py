@@ -135,9 +135,9 @@ def test_known_entropies():
 
 
 def test_short_spline_flow_beats_a_gaussian_on_8gaussians():
-  config = ml_collections.ConfigDict(dict(num_layers=2, hidden=32, num_bins=8, num_steps=200,
-                                          steps_per_block=100, batch_size=256,
-                                          learning_rate=3e-3))
+  config = ml_collections.ConfigDict(dict(
+      num_layers=2, hidden=32, num_bins=8, steps_per_block=100,
+      train=dict(num_steps=200, batch_size=256), optimizer=dict(learning_rate=3e-3)))
   flow = flows2d_study.make_flow('spline', config)
   variables, losses = flows2d_study.train_flow(flow, '8gaussians', config, KEY)
   test_x, test_log_p = toy2d.sample('8gaussians', jax.random.key(5), 4000)
@@ -200,8 +200,8 @@ def test_minimax_generator_loss_saturates_where_the_non_saturating_one_does_not(
 def test_flows2d_rejects_an_unknown_density():
   config = ml_collections.ConfigDict(dict(
       densities=('8gaussians', 'swissroll'), comparison_models=(), primary_model='spline',
-      num_steps=10, steps_per_block=10, batch_size=8, num_layers=1, hidden=4, num_bins=4,
-      test_size=10, learning_rate=1e-3, gap_target=0.1))
+      steps_per_block=10, num_layers=1, hidden=4, num_bins=4, test_size=10, gap_target=0.1,
+      train=dict(num_steps=10, batch_size=8), optimizer=dict(learning_rate=1e-3)))
   with pytest.raises(ConfigError, match='swissroll'):
     flows2d_study.validate(config)
 
@@ -337,7 +337,7 @@ def test_load_run_gives_back_the_trained_vae(tmp_path):
   from experiments.registry import STUDIES
   study = STUDIES['vae_digits']
   config = study.get_config('quick')
-  config.num_steps, config.eval_every, config.iwae_ks = 40, 20, (1, 10)
+  config.train.num_steps, config.train.eval_every, config.iwae_ks = 40, 20, (1, 10)
   summary = study.run(config, tmp_path)
   run = dl_course.load_run(tmp_path)
   stage = run.stages['vae']

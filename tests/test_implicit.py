@@ -96,7 +96,7 @@ def test_batches_depend_on_seed_and_step_only():
 
 
 @pytest.mark.parametrize('config,overrides', [
-    (EOS, ['--config.num_train=200', '--config.num_steps=40', '--config.sharpness_every=10']),
+    (EOS, ['--config.num_train=200', '--config.train.num_steps=40', '--config.sharpness_every=10']),
     # Random labels: three processes byte-identical in the device-count test below.
 ], ids=['edge_of_stability'])
 def test_two_runs_write_identical_metrics(tmp_path, config, overrides):
@@ -116,15 +116,17 @@ BAD = {
                                'list of numbers > 0'),
     'unknown loss': (EOS, ['--config.loss=hinge'], "config.loss='hinge'"),
     'too many examples': (EOS, ['--config.num_train=99999'], 'config.num_train=99999'),
-    'unknown config argument': ('experiments/configs/implicit_regularisation/edge_of_stability.py:model=vit',
-                                [], "model (config argument)='vit'"),
+    'unknown config argument':
+        ('experiments/configs/implicit_regularisation/edge_of_stability.py:model=vit', [],
+         "model (config argument)='vit'"),
     'fraction above 1': (RANDOM_LABELS, ['--config.fractions=(0.5,2.0)'], 'config.fractions='),
     'unknown study': (RANDOM_LABELS, ['--config.study=grokking'], "config.study='grokking'"),
     'claim interval reversed': (EOS, ['--config.claim.eos_mean=(1.2,0.9)'],
                                 'config.claim.eos_mean=(1.2, 0.9) is not allowed: a number, or '
                                 'an interval'),
-    'missing idx files': (RANDOM_LABELS, ['--config.dataset=idx', '--config.data_dir=/nonexistent'],
-                          'dataset idx: /nonexistent/train-images-idx3-ubyte'),
+    'missing idx files':
+        (RANDOM_LABELS, ['--config.data.name=idx', '--config.data.dir=/nonexistent'],
+         'dataset idx: /nonexistent/train-images-idx3-ubyte'),
 }
 
 
@@ -139,9 +141,11 @@ def test_a_grid_is_bit_identical_on_one_two_and_four_devices(tmp_path, runs_per_
                                                              device_counts):
   """Random labels, 4 runs, 500 steps. One run per group: on 2 and 4 devices each
   device trains its own groups; one group of 4: one device trains all four."""
-  overrides = ['--config.num_train=1000', '--config.max_steps=500', '--config.eval_every=100',
-               '--config.fractions=(0.0,0.3,0.6,1.0)', '--config.model.hidden_sizes=(64,64)',
-               f'--config.runs_per_group={runs_per_group}']
+  overrides = [
+      '--config.num_train=1000', '--config.train.max_steps=500', '--config.train.eval_every=100',
+      '--config.fractions=(0.0,0.3,0.6,1.0)', '--config.model.hidden_sizes=(64,64)',
+      f'--config.runs_per_group={runs_per_group}'
+  ]
   metrics = {}
   for devices in device_counts:
     done = run(implicit_command(RANDOM_LABELS, tmp_path / str(devices), *overrides),

@@ -17,8 +17,8 @@ from dl_course.engine.checkpoint import read_checkpoint
 from dl_course.implicit import networks
 from tests.helpers import assert_trees_bitwise_equal, classify_command, popen, run
 
-SHORT = ('--config.num_steps=600', '--config.eval_every=100', '--config.checkpoint_every=200',
-         '--config.steps_per_dispatch=50')
+SHORT = ('--config.train.num_steps=600', '--config.train.eval_every=100',
+         '--config.checkpoint_every=200', '--config.steps_per_dispatch=50')
 # Runs experiments.main, but SIGKILLs the process right after the async save of
 # step 400 has started: the checkpoint is then half-written.
 KILL_DURING_SAVE = '''
@@ -70,8 +70,8 @@ def test_sigkill_during_save_resumes_bit_identically(tmp_path, straight_runs, de
 
 
 def test_sigterm_saves_the_current_step_exits_zero_and_resumes_exactly(tmp_path):
-  long = ('--config.num_steps=4000', '--config.eval_every=100', '--config.checkpoint_every=2000',
-          '--config.steps_per_dispatch=50')
+  long = ('--config.train.num_steps=4000', '--config.train.eval_every=100',
+          '--config.checkpoint_every=2000', '--config.steps_per_dispatch=50')
   reference = tmp_path / 'reference'
   done = run(classify_command(reference, *long))
   assert done.returncode == 0, done.stderr
@@ -102,8 +102,8 @@ def test_sigterm_saves_the_current_step_exits_zero_and_resumes_exactly(tmp_path)
 def test_exact_mode_is_bit_identical_on_one_two_and_four_devices_after_500_steps(tmp_path):
   """dispatch='groups': the same global batch gives the same bits whatever the
   device count; the 4-device run is also stopped by --max_chunks and resumed."""
-  exact = ('--config.dispatch=groups', '--config.batch_groups=4', '--config.num_steps=500',
-           '--config.eval_every=100', '--config.checkpoint_every=500')
+  exact = ('--config.dispatch=groups', '--config.batch_groups=4', '--config.train.num_steps=500',
+           '--config.train.eval_every=100', '--config.checkpoint_every=500')
   results = {}
   for devices in (1, 2, 4):
     workdir = tmp_path / f'd{devices}'
@@ -142,8 +142,8 @@ def test_sigterm_stops_a_staged_study_and_the_same_command_finishes_it_byte_iden
   def command(workdir):
     return [sys.executable, '-m', 'experiments.main',
             '--config=experiments/configs/implicit_regularisation/double_descent.py:quick',
-            f'--workdir={workdir}', '--config.num_train=500', '--config.epochs=20',
-            '--config.eval_every_epochs=5', '--config.num_widths=2']
+            f'--workdir={workdir}', '--config.num_train=500', '--config.train.epochs=20',
+            '--config.train.eval_every_epochs=5', '--config.num_widths=2']
   reference = tmp_path / 'reference'
   done = run(command(reference))
   assert done.returncode == 0, done.stderr
@@ -167,7 +167,7 @@ def test_sigterm_stops_a_staged_study_and_the_same_command_finishes_it_byte_iden
   run_back = dl_course.load_run(workdir)
   rows = run_back.summary['rows']
   assert sorted(run_back.stages) == sorted(f'width_{r["width"]}' for r in rows)
-  x_test, y_test, _ = networks.subset(run_back.config.dataset, 'test', 0)
+  x_test, y_test, _ = networks.subset(run_back.config.data.name, 'test', 0)
   for row in rows:
     stage = run_back.stages[f'width_{row["width"]}']
     assert stage.step == 20 * 500 // 100

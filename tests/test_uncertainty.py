@@ -238,7 +238,7 @@ def test_validation_split_is_disjoint_and_classifiers_predict_every_method():
     ('--config.intensities=(30,60)', 'config.intensities=(30, 60) is not allowed: a list '
                                      'starting at 0'),
     ('--config.validation_size=4000', 'config.validation_size=4000 is not allowed: fewer than'),
-    ('--config.dataset=mnist1d', "config.shift='rotation' is not allowed: noise for inputs"),
+    ('--config.data.name=mnist1d', "config.shift='rotation' is not allowed: noise for inputs"),
 ], ids=['unknown shift', 'no clean intensity', 'validation too big', 'rotating 1-D data'])
 def test_shift_bad_input_is_one_line(tmp_path, override, expected):
   done = run([sys.executable, '-m', 'experiments.main',
@@ -256,5 +256,5 @@ def test_far_ood_dataset_errors_are_one_line_and_come_before_training(tmp_path, 
                                                                       expected):
   done = run([sys.executable, '-m', 'experiments.main',
               '--config=experiments/configs/uncertainty/ood.py:quick', f'--workdir={tmp_path}',
-              f'--config.data_dir={tmp_path}', override], timeout=60)
+              f'--config.data.dir={tmp_path}', override], timeout=60)
   assert_one_line_error(done, expected)

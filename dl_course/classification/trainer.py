@@ -41,20 +41,18 @@ def default_config() -> ml_collections.ConfigDict:
   config = ml_collections.ConfigDict()
   config.study = 'classification'
   config.seed = 0
-  config.dataset = 'mnist1d'
-  config.data_dir = ''
+  config.data = ml_collections.ConfigDict({'name': 'mnist1d', 'dir': ''})
   config.model = ml_collections.ConfigDict({'name': 'mlp'})
   config.optimizer = ml_collections.ConfigDict(dict(
       name='adam', learning_rate=1e-2, momentum=0.0, nesterov=False, b1=0.9, b2=0.999,
       weight_decay=0.0, schedule='constant', warmup_steps=0, grad_clip_norm=0.0))
-  config.batch_size = 100
-  config.num_steps = 6000
+  config.train = ml_collections.ConfigDict({'batch_size': 100, 'num_steps': 6000,
+                                             'eval_every': 500})
   config.steps_per_dispatch = 100
   config.dispatch = 'scan'
   # With dispatch='groups' (the exact mode, engine/groups.py) the batch is cut into
   # this many groups; results are then bit-identical on any device count dividing it.
   config.batch_groups = 4
-  config.eval_every = 500
   config.eval_batch_size = 1000
   config.checkpoint_every = 1000
   config.keep_checkpoints = 3
@@ -67,9 +65,10 @@ def default_config() -> ml_collections.ConfigDict:
 def validate(config) -> None:
   """Raises ConfigError naming the first bad key; runs before any work."""
   check_range(config, 'seed', 0, integer=True)
-  if not isinstance(config.dataset, str) or not config.dataset:
-    raise UserError(f'config.dataset={config.dataset!r} must be one of {", ".join(data.names())}')
-  for key in ('batch_size', 'num_steps', 'steps_per_dispatch', 'eval_every',
+  if not isinstance(config.data.name, str) or not config.data.name:
+    raise UserError(
+        f'config.data.name={config.data.name!r} must be one of {", ".join(data.names())}')
+  for key in ('train.batch_size', 'train.num_steps', 'steps_per_dispatch', 'train.eval_every',
               'eval_batch_size', 'checkpoint_every', 'keep_checkpoints'):
     check_range(config, key, 1, integer=True)
   check_choice(config, 'dispatch', (*DISPATCH_MODES, 'groups'))
@@ -81,7 +80,7 @@ def build_model_and_init(config, info):
   """The model, optimizer and init(key) -> TrainState of a config (dataset `info`)."""
   models.check_input_shape(config.model.name, info.input_shape, info.name)
   model = models.build(config.model, info.num_classes)
-  tx = optimizers.build(config.optimizer, config.num_steps)
+  tx = optimizers.build(config.optimizer, config.train.num_steps)
 
   def init(key):
     return init_train_state(model, tx, jnp.zeros((1, *info.input_shape)), key)
@@ -95,12 +94,12 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: pathlib.Path,
   workdir = pathlib.Path(workdir)
   validate(config)
   mesh = make_mesh()
-  check_divisible('batch_size', config.batch_size, mesh)
+  check_divisible('train.batch_size', config.train.batch_size, mesh)
   if config.dispatch == 'groups':
-    check_groups(config.batch_groups, config.batch_size, mesh)
+    check_groups(config.batch_groups, config.train.batch_size, mesh)
 
-  train = data.load(config.dataset, 'train', config.data_dir)
-  test = data.load(config.dataset, 'test', config.data_dir)
+  train = data.load(config.data.name, 'train', config.data.dir)
+  test = data.load(config.data.name, 'test', config.data.dir)
   model, tx, init = build_model_and_init(config, train.info)
 
   checkpointer = Checkpointer(workdir / 'checkpoints', config.keep_checkpoints)
@@ -125,17 +124,17 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: pathlib.Path,
     if config.dispatch == 'groups':
       run_chunk = make_grouped_chunk_runner(
           model.apply, tx, classification_loss, mesh=mesh, x=train.x, y=train.y,
-          seed=config.seed, batch_size=config.batch_size, num_groups=config.batch_groups)
+          seed=config.seed, batch_size=config.train.batch_size, num_groups=config.batch_groups)
       evaluate = on_first_device(
           make_evaluator(eval_sums, mesh=first_device_mesh(mesh), x=test.x, y=test.y,
                          batch_size=config.eval_batch_size), mesh)
     else:
       run_chunk = make_chunk_runner(
           make_train_step(model.apply, tx, classification_loss), mode=config.dispatch,
-          mesh=mesh, x=train.x, y=train.y, seed=config.seed, batch_size=config.batch_size)
+          mesh=mesh, x=train.x, y=train.y, seed=config.seed, batch_size=config.train.batch_size)
       evaluate = make_evaluator(eval_sums, mesh=mesh, x=test.x, y=test.y,
                                 batch_size=config.eval_batch_size)
-    schedule = Schedule(config.num_steps, config.steps_per_dispatch, config.eval_every,
+    schedule = Schedule(config.train.num_steps, config.steps_per_dispatch, config.train.eval_every,
                         config.checkpoint_every)
     with StopRequest().on_sigterm() as stop:
       result = run_loop(state, start_step=start_step or 0, schedule=schedule,
@@ -146,7 +145,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: pathlib.Path,
     checkpointer.close()
     if is_writer() and (workdir / 'metrics.jsonl').exists():
       plots.learning_curves(read_metrics(workdir), workdir / 'learning_curves.png',
-                            title=f'{config.model.name} on {config.dataset}')
+                            title=f'{config.model.name} on {config.data.name}')
   last = result.last_record or (read_metrics(workdir) or [{}])[-1]
   return {**last, 'step': result.step, 'stopped_early': result.stopped_early}
 
@@ -170,7 +169,7 @@ def claims(config, summary: dict) -> list[Claim]:
   if not config.claim.min_test_accuracy:
     return []
   seeds = summary.get('num_seeds', 1)
-  label = (f'{config.dataset} {config.model.name} test accuracy'
+  label = (f'{config.data.name} {config.model.name} test accuracy'
            + (f' (mean of {seeds} seeds)' if seeds > 1 else ''))
   return [at_least(label, summary['test/accuracy'], config.claim.min_test_accuracy, unit=' %',
                    scale=100, source=config.claim.source)]

@@ -65,14 +65,14 @@ def _find(folder: pathlib.Path, stem: str) -> pathlib.Path:
   raise DataNotFoundError(
       f'dataset idx: {folder / stem}[.gz] not found; put the four MNIST-format files '
       f'({", ".join(s for pair in _FILES.values() for s in pair)}) in one folder and pass '
-      f'it as config.data_dir')
+      f'it as config.data.dir')
 
 
 @register('idx')
 def idx(data_dir=None):
   if not data_dir:
     raise DataNotFoundError(
-        'dataset idx needs config.data_dir: a folder with the MNIST-format files '
+        'dataset idx needs config.data.dir: a folder with the MNIST-format files '
         'train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], t10k-...')
   folder = pathlib.Path(data_dir).expanduser()
   splits, missing = {}, {}

@@ -16,7 +16,7 @@ def build(name: str, data_dir: str | None):
   import tensorflow_datasets as tfds
   how = (f'prepare it on a machine with internet access: `tfds build {name} '
          f'--file_format=array_record --data_dir=DIR`, copy DIR here and pass '
-         f'config.data_dir=DIR')
+         f'config.data.dir=DIR')
   verbosity = logging.get_verbosity()
   logging.set_verbosity(logging.ERROR)  # tfds warns about every folder it probes.
   try:

@@ -27,10 +27,10 @@ MODELS = ('additive', 'dot', 'transformer')
 
 def validate(config) -> None:
   for key in ('train_examples', 'test_examples', 'hidden', 'num_heads', 'num_layers',
-              'num_steps', 'batch_size', 'eval_every'):
+              'train.num_steps', 'train.batch_size', 'train.eval_every'):
     check_range(config, key, 1, integer=True)
-  check_range(config, 'learning_rate', 0, low_open=True)
-  check_multiple(config, 'num_steps', 'eval_every')
+  check_range(config, 'optimizer.learning_rate', 0, low_open=True)
+  check_multiple(config, 'train.num_steps', 'train.eval_every')
   if config.hidden % config.num_heads:
     raise ConfigError('num_heads', config.num_heads, f'a divisor of hidden={config.hidden}')
   unknown = sorted(set(config.models) - set(MODELS))
@@ -51,7 +51,7 @@ def train_model(name: str, config, train, test, log) -> dict:
   params = model.init(jax.random.key(config.seed), x_test[:2],
                       dates.decoder_inputs(y_test[:2]))['params']
   tx = optax.chain(optax.clip_by_global_norm(1.0), optax.adam(
-      optax.cosine_decay_schedule(config.learning_rate, config.num_steps)))
+      optax.cosine_decay_schedule(config.optimizer.learning_rate, config.train.num_steps)))
 
   def loss(params, xb, yb):
     logits, _ = model.apply({'params': params}, xb, dates.decoder_inputs(yb))
@@ -70,8 +70,8 @@ def train_model(name: str, config, train, test, log) -> dict:
 
   params, losses, accuracies = train_in_blocks(
       loss, sequence_accuracy, params, tx, train[0], train[1], seed=config.seed,
-      num_steps=config.num_steps, batch_size=config.batch_size, eval_every=config.eval_every,
-      log=record)
+      num_steps=config.train.num_steps, batch_size=config.train.batch_size,
+      eval_every=config.train.eval_every, log=record)
   tokens, weights = jax.jit(greedy)(params, x_test)
   tokens = np.asarray(tokens)
   return {'train_loss': losses.tolist(), 'sequence_accuracy': accuracies.tolist(),
@@ -85,8 +85,13 @@ def train_model(name: str, config, train, test, log) -> dict:
 def run(config, log) -> dict:
   train = dates.make_split('train', config.train_examples, config.seed)
   test = dates.make_split('test', config.test_examples, config.seed)
-  return {'steps': list(range(config.eval_every, config.num_steps + 1, config.eval_every)),
-          'models': {name: train_model(name, config, train, test, log) for name in config.models}}
+  return {
+      'steps':
+          list(range(config.train.eval_every, config.train.num_steps + 1, config.train.eval_every)),
+      'models': {
+          name: train_model(name, config, train, test, log) for name in config.models
+      }
+  }
 
 
 NAMES = {'additive': 'GRU encoder-decoder, additive attention',

@@ -29,9 +29,9 @@ def validate(config) -> None:
   check_choice(config, 'activation', backprop.ACTIVATIONS)
   check_number_list(config, 'hidden_sizes', 1, integer=True)
   check_number_list(config, 'gradcheck_hidden_sizes', 1, integer=True)
-  for key in ('batch_size', 'num_steps', 'gradcheck_examples', 'log_every'):
+  for key in ('train.batch_size', 'train.num_steps', 'gradcheck_examples', 'log_every'):
     check_range(config, key, 1, integer=True)
-  check_range(config, 'learning_rate', 0, low_open=True)
+  check_range(config, 'optimizer.learning_rate', 0, low_open=True)
 
 
 def flat_inputs(split) -> tuple[np.ndarray, np.ndarray]:
@@ -82,21 +82,22 @@ def train_both(config, train, test, log):
     def jax_step(params, xb, yb):
       value, grads = jax.value_and_grad(backprop.jax_loss)(params, xb, yb, config.activation,
                                                            loss_name)
-      return jax.tree.map(lambda p, g: p - config.learning_rate * g, params, grads), value
+      return jax.tree.map(lambda p, g: p - config.optimizer.learning_rate * g, params, grads), value
 
-    jax_step(jax_params, jnp.asarray(x[:config.batch_size]), jnp.asarray(y[:config.batch_size]))
-    for step in range(config.num_steps):
-      index = batch_indices(config.seed, step, len(y), config.batch_size)
+    jax_step(jax_params, jnp.asarray(x[:config.train.batch_size]),
+             jnp.asarray(y[:config.train.batch_size]))
+    for step in range(config.train.num_steps):
+      index = batch_indices(config.seed, step, len(y), config.train.batch_size)
       start = time.perf_counter()
       numpy_loss, grads = backprop.loss_and_grad(numpy_params, x[index], y[index],
                                                  config.activation, loss_name)
-      numpy_params = backprop.sgd_step(numpy_params, grads, config.learning_rate)
+      numpy_params = backprop.sgd_step(numpy_params, grads, config.optimizer.learning_rate)
       seconds['numpy'] += time.perf_counter() - start
       start = time.perf_counter()
       jax_params, jax_loss = jax_step(jax_params, jnp.asarray(x[index]), jnp.asarray(y[index]))
       jax_loss = float(jax_loss)
       seconds['jax'] += time.perf_counter() - start
-      if step % config.log_every == 0 or step == config.num_steps - 1:
+      if step % config.log_every == 0 or step == config.train.num_steps - 1:
         curves['step'].append(step)
         curves['numpy'].append(float(numpy_loss))
         curves['jax'].append(jax_loss)
@@ -110,11 +111,11 @@ def train_both(config, train, test, log):
   return {'curves': curves, 'test_accuracy_numpy': accuracy(numpy_params),
           'test_accuracy_jax': accuracy(jax_params),
           'weights_relative_difference': backprop.relative_error(numpy_params, jax_params),
-          'seconds_per_step': {k: v / config.num_steps for k, v in seconds.items()}}
+          'seconds_per_step': {k: v / config.train.num_steps for k, v in seconds.items()}}
 
 
 def run(config, log) -> dict:
-  train, test = data.load(config.dataset, 'train'), data.load(config.dataset, 'test')
+  train, test = data.load(config.data.name, 'train'), data.load(config.data.name, 'test')
   x, labels = flat_inputs(train)
   check = gradient_check(config, x[:config.gradcheck_examples],
                          labels[:config.gradcheck_examples], train.info.num_classes)
@@ -137,7 +138,7 @@ def claims(config, summary) -> list[Claim]:
               max(r['vs_jax_grad'] for r in check), config.claim.max_gradient_error, digits=1,
               fmt='e'),
       at_least(f'NumPy MLP {list(config.hidden_sizes)} ({config.activation}) on '
-               f'{config.dataset}, test accuracy', summary['test_accuracy_numpy'],
+               f'{config.data.name}, test accuracy', summary['test_accuracy_numpy'],
                config.target_accuracy, unit=' %', scale=100),
       at_most('NumPy and JAX training from the same weights and batches: weights differ by '
               '(relative)', summary['weights_relative_difference'],

@@ -36,21 +36,22 @@ HEAD = 'Dense_1'  # LeNet's output layer
 
 
 def validate(config) -> None:
-  for key in ('num_steps', 'augment_steps', 'pretrain_steps', 'transfer_steps', 'batch_size',
-              'eval_every', 'augment_train_size', 'resnet_blocks', 'lenet_hidden'):
+  for key in ('train.num_steps', 'augment_steps', 'pretrain_steps', 'transfer_steps',
+              'train.batch_size', 'train.eval_every', 'augment_train_size', 'resnet_blocks',
+              'lenet_hidden'):
     check_range(config, key, 1, integer=True)
   check_range(config, 'augment_train_size', 1, 4000, integer=True)
   check_number_list(config, 'labels_per_class', 1, 300, integer=True)
   check_number_list(config, 'lenet_channels', 1, integer=True)
   check_number_list(config, 'resnet_channels', 1, integer=True)
   check_range(config, 'stem_stride', 1, 2, integer=True)
-  for key in ('learning_rate', 'lenet_target', 'resnet_target'):
+  for key in ('optimizer.learning_rate', 'lenet_target', 'resnet_target'):
     check_range(config, key, 0.0, low_open=True)
   check_range(config, 'crop_padding', 0, 8, integer=True)
   check_range(config, 'max_degrees', 0.0, 180.0)
   check_range(config, 'max_shift', 0.0, 8.0)
-  for key in ('num_steps', 'augment_steps', 'pretrain_steps', 'transfer_steps'):
-    check_multiple(config, key, 'eval_every')
+  for key in ('train.num_steps', 'augment_steps', 'pretrain_steps', 'transfer_steps'):
+    check_multiple(config, key, 'train.eval_every')
 
 
 def lenet(config, num_classes: int) -> LeNet:
@@ -58,9 +59,9 @@ def lenet(config, num_classes: int) -> LeNet:
 
 
 def fit(config, model, x, y, test, num_steps, batch_size=None, **kwargs):
-  return fit_classifier(model, optax.adam(config.learning_rate), x, y, seed=config.seed,
-                        num_steps=num_steps, batch_size=batch_size or config.batch_size,
-                        eval_every=config.eval_every, eval_sets={'test': test}, scan=False,
+  return fit_classifier(model, optax.adam(config.optimizer.learning_rate), x, y, seed=config.seed,
+                        num_steps=num_steps, batch_size=batch_size or config.train.batch_size,
+                        eval_every=config.train.eval_every, eval_sets={'test': test}, scan=False,
                         **kwargs)
 
 
@@ -68,9 +69,9 @@ def architectures_part(config, train, test, log) -> dict:
   out = {}
   resnet = ResNet(10, tuple(config.resnet_channels), config.resnet_blocks, config.stem_stride)
   for name, model in (('LeNet', lenet(config, 10)), ('ResNet', resnet)):
-    _, history, _ = fit(config, model, *train, test, config.num_steps)
+    _, history, _ = fit(config, model, *train, test, config.train.num_steps)
     out[name] = history
-    log({'step': config.num_steps,
+    log({'step': config.train.num_steps,
          'part': 'architectures', 'model': name, 'test_accuracy': history['test/accuracy'][-1]})
   return out
 
@@ -110,11 +111,11 @@ def transfer_part(config, train, test, log) -> dict:
   head_key = jax.random.fold_in(jax.random.key(config.seed), 1)
   start = {**pretrained.params, HEAD: model.init(head_key, x[:2])['params'][HEAD]}
   head_only = optax.multi_transform(
-      {'train': optax.adam(config.learning_rate), 'frozen': optax.set_to_zero()},
+      {'train': optax.adam(config.optimizer.learning_rate), 'frozen': optax.set_to_zero()},
       {layer: ('train' if layer == HEAD else 'frozen') for layer in start})
-  runs = {'from scratch': (optax.adam(config.learning_rate), None),
+  runs = {'from scratch': (optax.adam(config.optimizer.learning_rate), None),
           'linear probe': (head_only, start),
-          'fine-tuning': (optax.adam(config.learning_rate), start)}
+          'fine-tuning': (optax.adam(config.optimizer.learning_rate), start)}
   target = (test_x[target_test], test_y[target_test] - 5)
   out = {'pretrain': history, 'labels_per_class': list(config.labels_per_class)}
   for per_class in config.labels_per_class:
@@ -122,8 +123,8 @@ def transfer_part(config, train, test, log) -> dict:
     for name, (tx, initial_params) in runs.items():
       state, run_history, _ = fit_classifier(
           model, tx, x[labelled], y[labelled] - 5, seed=config.seed,
-          num_steps=config.transfer_steps, batch_size=min(config.batch_size, len(labelled)),
-          eval_every=config.eval_every, eval_sets={'test': target}, scan=False,
+          num_steps=config.transfer_steps, batch_size=min(config.train.batch_size, len(labelled)),
+          eval_every=config.train.eval_every, eval_sets={'test': target}, scan=False,
           initial_params=initial_params)
       if name == 'linear probe':  # the frozen layers must not have moved
         frozen = lambda params: {layer: v for layer, v in params.items() if layer != HEAD}
@@ -200,4 +201,3 @@ def plot(summary, workdir: pathlib.Path) -> None:
   axes[0, 0].set_title('originals', loc='left')
   axes[1, 0].set_title('augmented (one draw each)', loc='left')
   save_figure(fig, workdir / 'augmentation_examples.png')
-

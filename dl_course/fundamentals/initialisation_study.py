@@ -37,7 +37,7 @@ ACTIVATIONS = {'tanh': jnp.tanh, 'relu': jax.nn.relu}
 
 
 def validate(config) -> None:
-  for key in ('depth', 'width', 'batch_size'):
+  for key in ('depth', 'width', 'train.batch_size'):
     check_range(config, key, 1, integer=True)
   if config.depth < 2:
     raise ConfigError('depth', config.depth, 'at least 2 hidden layers')
@@ -79,9 +79,9 @@ def profile(activation: str, weights, readout, x, y):
 
 def run(config, log) -> dict:
   train = data.load('mnist1d', 'train')
-  x = train.x[:config.batch_size].reshape(config.batch_size, -1)
+  x = train.x[:config.train.batch_size].reshape(config.train.batch_size, -1)
   x = jnp.asarray((x - x.mean(0)) / (x.std(0) + 1e-8))
-  y = jnp.asarray(train.y[:config.batch_size])
+  y = jnp.asarray(train.y[:config.train.batch_size])
   key = jax.random.key(config.seed)
   readout = jax.random.normal(jax.random.fold_in(key, 99),
                               (config.width, train.info.num_classes)) / np.sqrt(config.width)

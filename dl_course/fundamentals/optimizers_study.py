@@ -31,7 +31,7 @@ from dl_course.plots import plt, save_figure
 
 def validate(config) -> None:
   for key in ('equality_steps', 'quadratic_dim', 'quadratic_max_steps', 'rosenbrock_steps',
-              'mnist1d_steps', 'batch_size', 'eval_every'):
+              'mnist1d_steps', 'train.batch_size', 'train.eval_every'):
     check_range(config, key, 1, integer=True)
   check_range(config, 'condition_number', 1, low_open=True)
   check_range(config, 'quadratic_tolerance', 0, 1, low_open=True)
@@ -142,16 +142,16 @@ def mnist1d_curves(config, log) -> dict:
       log({'step': step, 'optimizer': name, 'train/loss': value, 'test/accuracy': accuracy})
     _, losses, accuracies = train_in_blocks(
         loss, test_accuracy, params0, optimizers.OPTIMIZERS[name][0](rate), train.x, train.y,
-        seed=config.seed, num_steps=config.mnist1d_steps, batch_size=config.batch_size,
-        eval_every=config.eval_every, log=record)
+        seed=config.seed, num_steps=config.mnist1d_steps, batch_size=config.train.batch_size,
+        eval_every=config.train.eval_every, log=record)
     curves[name] = {'learning_rate': rate, 'train_loss': losses.tolist(),
                     'test_accuracy': accuracies.tolist()}
-  blocks = config.mnist1d_steps // config.eval_every
-  return {'steps': [(b + 1) * config.eval_every for b in range(blocks)], 'curves': curves}
+  blocks = config.mnist1d_steps // config.train.eval_every
+  return {'steps': [(b + 1) * config.train.eval_every for b in range(blocks)], 'curves': curves}
 
 
 def run(config, log) -> dict:
-  check_multiple(config, 'mnist1d_steps', 'eval_every')
+  check_multiple(config, 'mnist1d_steps', 'train.eval_every')
   return {'equality': equality_errors(config), 'quadratic': quadratic_race(config),
           'rosenbrock': rosenbrock_paths(config), 'mnist1d': mnist1d_curves(config, log)}
 

@@ -34,16 +34,16 @@ from dl_course.plots import plt, save_figure
 
 
 def validate(config) -> None:
-  for key in ('gradient_steps', 'gradient_batch', 'gradient_hidden', 'hidden_size', 'num_steps',
-              'batch_size', 'eval_every'):
+  for key in ('gradient_steps', 'gradient_batch', 'gradient_hidden', 'hidden_size',
+              'train.num_steps', 'train.batch_size', 'train.eval_every'):
     check_range(config, key, 1, integer=True)
   check_number_list(config, 'recurrent_scales', 0, low_open=True)
   if 1.0 not in config.recurrent_scales:
     raise ConfigError('recurrent_scales', config.recurrent_scales, 'a list that includes 1.0')
   check_choice(config, 'classifier_cell', recurrent.CELLS)
-  check_range(config, 'learning_rate', 0, low_open=True)
+  check_range(config, 'optimizer.learning_rate', 0, low_open=True)
   check_range(config, 'gate_bias', 0)
-  check_multiple(config, 'num_steps', 'eval_every')
+  check_multiple(config, 'train.num_steps', 'train.eval_every')
 
 
 def gradient_profiles(config) -> dict:
@@ -94,7 +94,8 @@ def classify_mnist1d(config, log) -> dict:
   steps = train.x.shape[1]
   init, apply = bidirectional_classifier(config.classifier_cell, config.hidden_size,
                                          train.info.num_classes, steps)
-  tx = optax.adam(optax.cosine_decay_schedule(config.learning_rate, config.num_steps))
+  tx = optax.adam(
+      optax.cosine_decay_schedule(config.optimizer.learning_rate, config.train.num_steps))
 
   def loss(params, xb, yb):
     return optax.softmax_cross_entropy_with_integer_labels(apply(params, xb), yb).mean()
@@ -107,10 +108,16 @@ def classify_mnist1d(config, log) -> dict:
 
   _, losses, accuracies = train_in_blocks(
       loss, test_accuracy, init(jax.random.key(config.seed)), tx, train.x, train.y,
-      seed=config.seed, num_steps=config.num_steps, batch_size=config.batch_size,
-      eval_every=config.eval_every, log=record)
-  return {'steps': list(range(config.eval_every, config.num_steps + 1, config.eval_every)),
-          'train_loss': losses.tolist(), 'test_accuracy': accuracies.tolist()}
+      seed=config.seed, num_steps=config.train.num_steps, batch_size=config.train.batch_size,
+      eval_every=config.train.eval_every, log=record)
+  return {
+      'steps':
+          list(range(config.train.eval_every, config.train.num_steps + 1, config.train.eval_every)),
+      'train_loss':
+          losses.tolist(),
+      'test_accuracy':
+          accuracies.tolist()
+  }
 
 
 def run(config, log) -> dict:

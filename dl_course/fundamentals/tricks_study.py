@@ -47,9 +47,8 @@ CLIPPING = ('none', 'global norm', 'value')
 
 
 def validate(config) -> None:
-  for key in ('num_steps', 'batch_size', 'eval_every', 'width', 'dropout_width', 'deep_depth',
-              'rnn_hidden',
-              'rnn_steps', 'patience', 'validation_size'):
+  for key in ('train.num_steps', 'train.batch_size', 'train.eval_every', 'width', 'dropout_width',
+              'deep_depth', 'rnn_hidden', 'rnn_steps', 'patience', 'validation_size'):
     check_range(config, key, 1, integer=True)
   check_range(config, 'folds', 2, 10, integer=True)
   for key in ('bn_learning_rate', 'adam_learning_rate', 'schedule_peak', 'rnn_learning_rate',
@@ -57,22 +56,23 @@ def validate(config) -> None:
     check_range(config, key, 0.0, low_open=True)
   check_range(config, 'dropout_rate', 0.0, 0.95)
   check_number_list(config, 'weight_decays', 0.0)
-  for key in ('num_steps', 'rnn_steps'):
-    check_multiple(config, key, 'eval_every')
+  for key in ('train.num_steps', 'rnn_steps'):
+    check_multiple(config, key, 'train.eval_every')
 
 
 def split(config):
   train, test = data.load('mnist1d', 'train'), data.load('mnist1d', 'test')
   n = len(train.y) - config.validation_size
-  if n < config.batch_size:
-    raise ConfigError('validation_size', config.validation_size,
-                      f'at most {len(train.y) - config.batch_size} (leaves a batch to train on)')
+  if n < config.train.batch_size:
+    raise ConfigError(
+        'validation_size', config.validation_size,
+        f'at most {len(train.y) - config.train.batch_size} (leaves a batch to train on)')
   return ((train.x[:n], train.y[:n]), (train.x[n:], train.y[n:]), (test.x, test.y))
 
 
 def fit(config, model, tx, train, eval_sets, early_stopping=None):
-  return fit_classifier(model, tx, *train, seed=config.seed, num_steps=config.num_steps,
-                        batch_size=config.batch_size, eval_every=config.eval_every,
+  return fit_classifier(model, tx, *train, seed=config.seed, num_steps=config.train.num_steps,
+                        batch_size=config.train.batch_size, eval_every=config.train.eval_every,
                         eval_sets=eval_sets, early_stopping=early_stopping)
 
 
@@ -123,8 +123,8 @@ def cross_validation_part(config, train, test, log) -> dict:
   x, y = map(jnp.asarray, train)
   model = MLP(10, (config.width, config.width))
   train_folds, val_folds = kfold_splits(len(y), config.folds, config.seed)
-  positions = chunk_indices(config.seed, 0, config.num_steps, train_folds.shape[1],
-                            config.batch_size)
+  positions = chunk_indices(config.seed, 0, config.train.num_steps, train_folds.shape[1],
+                            config.train.batch_size)
   batches_FKB = jnp.asarray(train_folds[:, positions])
 
   def train_and_score(weight_decay, batch_indices_KB, eval_x, eval_y):
@@ -140,15 +140,15 @@ def cross_validation_part(config, train, test, log) -> dict:
   over_folds = jax.vmap(train_and_score, in_axes=(None, 0, 0, 0))
   cv = jax.jit(jax.vmap(over_folds, in_axes=(0, None, None, None)))(
       decays, batches_FKB, x[val_folds], y[val_folds])
-  all_positions = jnp.asarray(chunk_indices(config.seed, 0, config.num_steps, len(y),
-                                            config.batch_size))
+  all_positions = jnp.asarray(chunk_indices(config.seed, 0, config.train.num_steps, len(y),
+                                            config.train.batch_size))
   test_x, test_y = map(jnp.asarray, test)
   refit = jax.jit(jax.vmap(train_and_score, in_axes=(0, None, None, None)))(
       decays, all_positions, test_x, test_y)
   cv_mean = np.asarray(cv).mean(1)
   chosen = int(np.argmax(cv_mean))
   for i, decay in enumerate(config.weight_decays):
-    log({'step': config.num_steps,
+    log({'step': config.train.num_steps,
          'part': 'cross_validation', 'weight_decay': decay, 'cv_accuracy': float(cv_mean[i]),
          'cv_fold_accuracy': np.asarray(cv[i]).tolist(), 'test_accuracy': float(refit[i])})
   return {'weight_decays': list(config.weight_decays), 'cv_accuracy': cv_mean.tolist(),
@@ -170,7 +170,7 @@ def schedule_part(config, train, test, log) -> dict:
   out = {}
   model = MLP(10, (config.width, config.width))
   for name in SCHEDULES:
-    lr = schedule(name, config.schedule_peak, config.num_steps)
+    lr = schedule(name, config.schedule_peak, config.train.num_steps)
     _, history, _ = fit(config, model, optax.sgd(lr, 0.9), train, {'test': test})
     out[name] = {**history, 'learning_rate': [float(lr(s)) for s in history['step']]}
     log({'step': history['step'][-1],
@@ -209,7 +209,8 @@ def clipping_part(config, train, test, log) -> dict:
     tx = sgd if clip is None else optax.chain(clip, sgd)
     _, losses, accuracies = train_in_blocks(
         loss, test_accuracy, init(jax.random.key(config.seed)), tx, x, y, seed=config.seed,
-        num_steps=config.rnn_steps, batch_size=config.batch_size, eval_every=config.eval_every)
+        num_steps=config.rnn_steps, batch_size=config.train.batch_size,
+        eval_every=config.train.eval_every)
     out[name] = {'train_loss': losses.tolist(), 'test_accuracy': accuracies.tolist()}
     log({'step': config.rnn_steps,
          'part': 'clipping', 'clip': name, 'final_train_loss': float(losses[-1]),
@@ -219,7 +220,7 @@ def clipping_part(config, train, test, log) -> dict:
 
 def run(config, log) -> dict:
   train, validation, test = split(config)
-  return {'eval_every': config.eval_every,
+  return {'eval_every': config.train.eval_every,
           'batch_norm': batch_norm_part(config, train, test, log),
           'regularisation': regularisation_part(config, train, validation, test, log),
           'cross_validation': cross_validation_part(config, train, test, log),

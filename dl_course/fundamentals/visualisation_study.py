@@ -33,16 +33,16 @@ from dl_course.plots import plt, save_figure
 
 
 def validate(config) -> None:
-  for key in ('num_steps', 'batch_size', 'eval_every', 'num_explained', 'maximise_steps',
-              'pointing_radius'):
+  for key in ('train.num_steps', 'train.batch_size', 'train.eval_every', 'num_explained',
+              'maximise_steps', 'pointing_radius'):
     check_range(config, key, 1, integer=True)
   check_number_list(config, 'channels', 1, integer=True)
-  check_range(config, 'learning_rate', 0, low_open=True)
+  check_range(config, 'optimizer.learning_rate', 0, low_open=True)
   check_number_list(config, 'deletion_fractions', 0, 1, low_open=True)
   if config.deletion_fraction not in config.deletion_fractions:
     raise ConfigError('deletion_fraction', config.deletion_fraction,
                       f'one of deletion_fractions {list(config.deletion_fractions)}')
-  check_multiple(config, 'num_steps', 'eval_every')
+  check_multiple(config, 'train.num_steps', 'train.eval_every')
 
 
 def train(config, train_split, test_split, log):
@@ -60,10 +60,18 @@ def train(config, train_split, test_split, log):
   def record(step, value, test_accuracy):
     log({'step': step, 'train/loss': value, 'test/accuracy': test_accuracy})
 
-  params, losses, accuracies = train_in_blocks(
-      loss, accuracy, params, optax.adam(config.learning_rate), train_split.x, train_split.y,
-      seed=config.seed, num_steps=config.num_steps, batch_size=config.batch_size,
-      eval_every=config.eval_every, log=record, scan=False)
+  params, losses, accuracies = train_in_blocks(loss,
+                                               accuracy,
+                                               params,
+                                               optax.adam(config.optimizer.learning_rate),
+                                               train_split.x,
+                                               train_split.y,
+                                               seed=config.seed,
+                                               num_steps=config.train.num_steps,
+                                               batch_size=config.train.batch_size,
+                                               eval_every=config.train.eval_every,
+                                               log=record,
+                                               scan=False)
   return model, params, accuracies
 
 

@@ -35,19 +35,19 @@ from dl_course.plots import plt, save_figure
 
 
 def validate(config) -> None:
-  for key in ('linear_latent_dim', 'lbfgs_steps', 'latent_dim', 'num_steps', 'batch_size',
-              'eval_every'):
+  for key in ('linear_latent_dim', 'lbfgs_steps', 'latent_dim', 'train.num_steps',
+              'train.batch_size', 'train.eval_every'):
     check_range(config, key, 1, integer=True)
   if config.linear_latent_dim >= 64:
     raise ConfigError('linear_latent_dim', config.linear_latent_dim, 'less than 64 (the pixels)')
   check_number_list(config, 'hidden', 1, integer=True)
   check_number_list(config, 'noise_levels', 0)
   check_range(config, 'train_noise', 0, low_open=True)
-  check_range(config, 'learning_rate', 0, low_open=True)
+  check_range(config, 'optimizer.learning_rate', 0, low_open=True)
   if config.train_noise not in config.noise_levels:
     raise ConfigError('train_noise', config.train_noise,
                       f'one of noise_levels {list(config.noise_levels)}')
-  check_multiple(config, 'num_steps', 'eval_every')
+  check_multiple(config, 'train.num_steps', 'train.eval_every')
 
 
 def principal_subspace(x_centred, k: int):
@@ -132,10 +132,18 @@ def denoising(config, log) -> dict:
     def record(step, train_mse, test_value, name=name):
       log({'step': step, 'model': name, 'train/mse': train_mse, 'test/mse': test_value})
 
-    params, _, _ = train_in_blocks(
-        loss, test_mse, params, optax.adam(config.learning_rate), train, np.zeros(len(train)),
-        seed=config.seed, num_steps=config.num_steps, batch_size=config.batch_size,
-        eval_every=config.eval_every, log=record, key=jax.random.fold_in(root, 3))
+    params, _, _ = train_in_blocks(loss,
+                                   test_mse,
+                                   params,
+                                   optax.adam(config.optimizer.learning_rate),
+                                   train,
+                                   np.zeros(len(train)),
+                                   seed=config.seed,
+                                   num_steps=config.train.num_steps,
+                                   batch_size=config.train.batch_size,
+                                   eval_every=config.train.eval_every,
+                                   log=record,
+                                   key=jax.random.fold_in(root, 3))
     results[name] = [float(jnp.mean((model.apply({'params': params}, test + s * test_noise)
                                      - test) ** 2)) for s in config.noise_levels]
     if name == 'denoising':

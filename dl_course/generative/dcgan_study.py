@@ -42,11 +42,11 @@ from dl_course.plots import plt, save_figure
 
 
 def validate(config) -> None:
-  for key in ('num_seeds', 'num_steps', 'batch_size', 'noise_dim', 'num_samples',
-              'eval_every', 'judge_steps'):
+  for key in ('num_seeds', 'train.num_steps', 'train.batch_size', 'noise_dim', 'num_samples',
+              'train.eval_every', 'judge_steps'):
     check_range(config, key, 1, integer=True)
   check_range(config, 'num_samples', 100, integer=True)
-  check_range(config, 'learning_rate', 0, low_open=True)
+  check_range(config, 'optimizer.learning_rate', 0, low_open=True)
   check_range(config, 'beta1', 0.0, 0.999)
   check_number_list(config, 'generator_channels', 1, integer=True)
   check_number_list(config, 'discriminator_channels', 1, integer=True)
@@ -58,7 +58,7 @@ def validate(config) -> None:
   if config.losses[0] != 'non_saturating':
     raise ConfigError('losses', config.losses, "a list starting with 'non_saturating' "
                       '(the claimed one)')
-  check_multiple(config, 'num_steps', 'eval_every')
+  check_multiple(config, 'train.num_steps', 'train.eval_every')
 
 
 def train_judge(config, train, test):
@@ -88,8 +88,8 @@ def train_gans(config, kind: str, real_x, progress):
   model = gan.make_gan(draw, gan.DCGenerator(real_x.shape[1:], tuple(config.generator_channels)),
                        gan.DCDiscriminator(tuple(config.discriminator_channels)),
                        data_shape=real_x.shape[1:], noise_dim=config.noise_dim,
-                       generator_loss_kind=kind, batch_size=config.batch_size,
-                       learning_rate=config.learning_rate, beta1=config.beta1)
+                       generator_loss_kind=kind, batch_size=config.train.batch_size,
+                       learning_rate=config.optimizer.learning_rate, beta1=config.beta1)
   keys = jax.random.split(jax.random.key(config.seed), config.num_seeds)
   carry = jax.jit(jax.vmap(model.init))(keys)
   step = jax.jit(jax.vmap(model.step, in_axes=(0, None)))
@@ -99,16 +99,16 @@ def train_gans(config, kind: str, real_x, progress):
     restored, start, kept = checkpoints.restore(_named(carry))
     carry = _unnamed(restored)
     losses = list(jnp.asarray(kept['losses'], jnp.float32)) if kept else losses
-  for t in range(start, config.num_steps):
+  for t in range(start, config.train.num_steps):
     carry, value = step(carry, jnp.int32(t))
     losses.append(value)
-    if (t + 1) % config.eval_every == 0:
-      block = np.asarray(jnp.stack(losses[-config.eval_every:])).mean(0)  # [S, 2]
+    if (t + 1) % config.train.eval_every == 0:
+      block = np.asarray(jnp.stack(losses[-config.train.eval_every:])).mean(0)  # [S, 2]
       progress.log({'loss': kind, 'step': t + 1, 'discriminator_loss': block[:, 0].tolist(),
                     'generator_loss': block[:, 1].tolist()})
       if checkpoints is not None:
         so_far = lambda: {'losses': np.asarray(jnp.stack(losses)).tolist()}
-        checkpoints.chunk_done(t + 1, _named(carry), so_far, last=t + 1 == config.num_steps)
+        checkpoints.chunk_done(t + 1, _named(carry), so_far, last=t + 1 == config.train.num_steps)
   return carry[0], model, np.asarray(jnp.stack(losses, 1))
 
 
@@ -155,9 +155,9 @@ def run(config, progress) -> dict:
       judged = judge_samples(judge, judge_params, samples, test_features)
       per_seed.append(judged)
       grids.append(np.round(np.asarray(samples[:100]), 3).tolist())
-      progress.log({'step': config.num_steps, 'loss': kind, 'seed': seed,
+      progress.log({'step': config.train.num_steps, 'loss': kind, 'seed': seed,
                     **{k: v for k, v in judged.items() if k != 'class_shares'}})
-    every = max(1, config.num_steps // 200)
+    every = max(1, config.train.num_steps // 200)
     results[kind] = {'per_seed': per_seed, 'samples': grids,
                      'losses': losses[:, ::every].tolist(), 'loss_every': every}
   return {'judge_test_accuracy': judge_accuracy, 'references': references, 'gans': results}

@@ -40,10 +40,10 @@ def plot_grid():
 
 
 def validate(config) -> None:
-  for key in ('num_steps', 'batch_size', 'num_layers', 'hidden', 'num_bins', 'test_size',
-              'steps_per_block'):
+  for key in ('train.num_steps', 'train.batch_size', 'num_layers', 'hidden', 'num_bins',
+              'test_size', 'steps_per_block'):
     check_range(config, key, 1, integer=True)
-  check_range(config, 'learning_rate', 0, low_open=True)
+  check_range(config, 'optimizer.learning_rate', 0, low_open=True)
   check_range(config, 'gap_target', 0, low_open=True)
   for key in ('densities', 'comparison_models'):
     if not isinstance(config[key], (list, tuple)):
@@ -57,7 +57,7 @@ def validate(config) -> None:
   for name in config.comparison_models:
     if name not in MODELS[1:]:
       raise ConfigError('comparison_models', name, 'one of ' + ', '.join(MODELS[1:]))
-  check_multiple(config, 'num_steps', 'steps_per_block')
+  check_multiple(config, 'train.num_steps', 'steps_per_block')
   check_choice(config, 'primary_model', MODELS)
 
 
@@ -73,7 +73,7 @@ def make_flow(model: str, config):
 def train_flow(flow, density: str, config, key):
   """Adam with cosine decay on fresh batches; returns the variables and the loss per block."""
   variables = flow.init(key, toy2d.draw(density, jax.random.fold_in(key, 2**31), 4096))
-  schedule = optax.cosine_decay_schedule(config.learning_rate, config.num_steps)
+  schedule = optax.cosine_decay_schedule(config.optimizer.learning_rate, config.train.num_steps)
   tx = optax.chain(optax.clip_by_global_norm(10.0), optax.adam(schedule))
 
   def loss(params, x):
@@ -83,7 +83,7 @@ def train_flow(flow, density: str, config, key):
   def block(params, state, first_step):
     def step(carry, t):
       params, state = carry
-      x = toy2d.draw(density, jax.random.fold_in(key, t), config.batch_size)  # t < 2**31
+      x = toy2d.draw(density, jax.random.fold_in(key, t), config.train.batch_size)  # t < 2**31
       value, grads = jax.value_and_grad(loss)(params, x)
       updates, state = tx.update(grads, state, params)
       return (optax.apply_updates(params, updates), state), value
@@ -92,7 +92,7 @@ def train_flow(flow, density: str, config, key):
     return params, state, values.mean()
 
   params, state, losses = variables['params'], tx.init(variables['params']), []
-  for first in range(0, config.num_steps, config.steps_per_block):
+  for first in range(0, config.train.num_steps, config.steps_per_block):
     params, state, value = block(params, state, first)
     losses.append(float(value))
     check_finite({f'train/{density}_nll': losses[-1]}, first_step=first + config.steps_per_block)
@@ -130,7 +130,7 @@ def run(config, log) -> dict:
       row[model] = {'nll': float(-log_q.mean()), 'gap': float(gaps.mean()),
                     'gap_se': float(gaps.std() / math.sqrt(len(gaps))), 'train_nll': losses,
                     'density_grid': np.round(density_grid.reshape(GRID, GRID), 4).tolist()}
-      log({'step': config.num_steps,
+      log({'step': config.train.num_steps,
            'density': density, 'model': model, 'test/nll': row[model]['nll'],
            'test/gap': row[model]['gap'], 'entropy': entropy,
            'gaussian_nll': row['gaussian_nll']})

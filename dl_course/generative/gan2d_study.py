@@ -26,9 +26,9 @@ from dl_course.plots import plt, save_figure
 
 
 def validate(config) -> None:
-  for key in ('num_seeds', 'num_steps', 'batch_size', 'noise_dim', 'num_samples'):
+  for key in ('num_seeds', 'train.num_steps', 'train.batch_size', 'noise_dim', 'num_samples'):
     check_range(config, key, 1, integer=True)
-  check_range(config, 'learning_rate', 0, low_open=True)
+  check_range(config, 'optimizer.learning_rate', 0, low_open=True)
   if not config.losses or any(kind not in gan.GENERATOR_LOSSES for kind in config.losses):
     raise ConfigError('losses', config.losses, 'a list from ' + ', '.join(gan.GENERATOR_LOSSES))
   if config.losses[0] != 'non_saturating':
@@ -41,10 +41,14 @@ def run(config, log) -> dict:
   keys = jax.random.split(jax.random.key(config.seed), config.num_seeds)
   results = {}
   for kind in config.losses:
-    train = gan.make_train(lambda key, n: toy2d.draw('8gaussians', key, n), data_dim=2,
-                           noise_dim=config.noise_dim, hidden=tuple(config.hidden),
-                           generator_loss_kind=kind, num_steps=config.num_steps,
-                           batch_size=config.batch_size, learning_rate=config.learning_rate,
+    train = gan.make_train(lambda key, n: toy2d.draw('8gaussians', key, n),
+                           data_dim=2,
+                           noise_dim=config.noise_dim,
+                           hidden=tuple(config.hidden),
+                           generator_loss_kind=kind,
+                           num_steps=config.train.num_steps,
+                           batch_size=config.train.batch_size,
+                           learning_rate=config.optimizer.learning_rate,
                            num_samples=config.num_samples)
     samples, losses = jax.jit(jax.vmap(train))(keys)
     covered, quality, shares = [], [], []
@@ -54,9 +58,9 @@ def run(config, log) -> dict:
       quality.append(float(q))
       shares.append(np.asarray(s).tolist())
     for seed, (c, q) in enumerate(zip(covered, quality)):
-      log({'step': config.num_steps,
+      log({'step': config.train.num_steps,
            'loss': kind, 'seed': seed, 'modes_covered': c, 'high_quality': q})
-    every = max(1, config.num_steps // 200)
+    every = max(1, config.train.num_steps // 200)
     results[kind] = {'modes_covered': covered, 'high_quality': quality, 'mode_shares': shares,
                      'samples': np.round(np.asarray(samples[:, :500]), 3).tolist(),
                      'losses': np.asarray(losses[:, ::every]).round(4).tolist()}

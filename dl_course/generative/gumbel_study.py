@@ -36,17 +36,17 @@ VARIANCE_ESTIMATORS = ('gumbel_softmax', 'straight_through', 'reinforce', 'reinf
 
 
 def validate(config) -> None:
-  for key in ('num_latents', 'num_classes', 'num_steps', 'batch_size', 'eval_every',
-              'test_size', 'num_draws', 'eval_samples'):
+  for key in ('num_latents', 'num_classes', 'train.num_steps', 'train.batch_size',
+              'train.eval_every', 'test_size', 'num_draws', 'eval_samples'):
     check_range(config, key, 1, integer=True)
   check_number_list(config, 'hidden', 1, integer=True)
-  check_range(config, 'learning_rate', 0, low_open=True)
+  check_range(config, 'optimizer.learning_rate', 0, low_open=True)
   check_range(config, 'min_temperature', 0, 1, low_open=True)
   check_range(config, 'anneal_rate', 0)
   check_range(config, 'nll_target', 0, low_open=True)
   if config.num_draws < 2:
     raise ConfigError('num_draws', config.num_draws, 'at least 2 (the baseline leaves one out)')
-  check_multiple(config, 'num_steps', 'eval_every')
+  check_multiple(config, 'train.num_steps', 'train.eval_every')
 
 
 def temperature(config, step):
@@ -78,11 +78,20 @@ def run(config, log) -> dict:
       log({'step': step, 'estimator': estimator, 'train/neg_relaxed_elbo': train_loss,
            'test/elbo': test_value, 'temperature': float(temperature(config, step))})
 
-    params, train_curve, test_curve = train_in_blocks(
-        loss, test_elbo, params, optax.adam(config.learning_rate), train, np.zeros(len(train)),
-        seed=config.seed, num_steps=config.num_steps, batch_size=config.batch_size,
-        eval_every=config.eval_every, log=record, key=jax.random.fold_in(root, 20 + index),
-        metric_names=('train/neg_relaxed_elbo', 'test/elbo'))
+    params, train_curve, test_curve = train_in_blocks(loss,
+                                                      test_elbo,
+                                                      params,
+                                                      optax.adam(config.optimizer.learning_rate),
+                                                      train,
+                                                      np.zeros(len(train)),
+                                                      seed=config.seed,
+                                                      num_steps=config.train.num_steps,
+                                                      batch_size=config.train.batch_size,
+                                                      eval_every=config.train.eval_every,
+                                                      log=record,
+                                                      key=jax.random.fold_in(root, 20 + index),
+                                                      metric_names=('train/neg_relaxed_elbo',
+                                                                    'test/elbo'))
     trained[estimator] = params
     results[estimator] = {'test_neg_elbo': -float(test_curve[-1]),
                           'curve': {'train': train_curve.tolist(), 'test': test_curve.tolist()}}
@@ -94,7 +103,7 @@ def run(config, log) -> dict:
         model, trained['gumbel_softmax'], batch, key, config.num_draws, estimator,
         config.min_temperature))(jax.random.fold_in(root, 3))
     variances[estimator] = float(jnp.mean(jnp.var(draws, axis=0)))
-    log({'step': config.num_steps,
+    log({'step': config.train.num_steps,
          'estimator': estimator, 'gradient_variance': variances[estimator]})
 
   codes = jax.nn.one_hot(jax.random.randint(jax.random.fold_in(root, 4),

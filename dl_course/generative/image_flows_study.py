@@ -31,21 +31,21 @@ from dl_course.generative.images import (PIXEL_LEVELS, image_grid, independent_p
 from dl_course.plots import plt, save_figure
 
 def validate(config) -> None:
-  check_choice(config, 'dataset', PIXEL_LEVELS)
+  check_choice(config, 'data.name', PIXEL_LEVELS)
   check_choice(config, 'style', ('glow', 'realnvp'))
-  for key in ('levels', 'steps', 'hidden', 'num_steps', 'batch_size', 'eval_every',
-              'num_samples'):
+  for key in ('levels', 'steps', 'hidden', 'train.num_steps', 'train.batch_size',
+              'train.eval_every', 'num_samples'):
     check_range(config, key, 1, integer=True)
-  check_range(config, 'learning_rate', 0, low_open=True)
+  check_range(config, 'optimizer.learning_rate', 0, low_open=True)
   check_range(config, 'bits_target', 0, low_open=True)
   check_range(config, 'baseline_ratio_target', 0, low_open=True)
-  check_multiple(config, 'num_steps', 'eval_every')
+  check_multiple(config, 'train.num_steps', 'train.eval_every')
 
 
 def run(config, progress) -> dict:
   """Training resumes from the workdir's latest checkpoint (engine/progress.py)."""
-  levels = PIXEL_LEVELS[config.dataset]
-  train, test = integer_images(config.dataset)
+  levels = PIXEL_LEVELS[config.data.name]
+  train, test = integer_images(config.data.name)
   image_shape = train.shape[1:]
   num_dims = int(np.prod(image_shape))
   flow = flows.MultiScaleFlow(tuple(image_shape), config.levels, config.steps, config.hidden,
@@ -75,14 +75,24 @@ def run(config, progress) -> dict:
 
   tx = optax.chain(optax.clip_by_global_norm(50.0),
                    optax.adam(optax.warmup_cosine_decay_schedule(
-                       0.0, config.learning_rate, min(200, config.num_steps // 10),
-                       config.num_steps)))
-  params, train_curve, test_curve = train_in_blocks(
-      loss, test_bits, variables['params'], tx, train, np.zeros(len(train)), seed=config.seed,
-      num_steps=config.num_steps, batch_size=config.batch_size, eval_every=config.eval_every,
-      log=record, scan=False, key=noise_key,
-      metric_names=('train/bits_per_dim', 'test/bits_per_dim'),
-      checkpoints=progress.checkpoints('flow'))
+                       0.0, config.optimizer.learning_rate, min(200, config.train.num_steps // 10),
+                       config.train.num_steps)))
+  params, train_curve, test_curve = train_in_blocks(loss,
+                                                    test_bits,
+                                                    variables['params'],
+                                                    tx,
+                                                    train,
+                                                    np.zeros(len(train)),
+                                                    seed=config.seed,
+                                                    num_steps=config.train.num_steps,
+                                                    batch_size=config.train.batch_size,
+                                                    eval_every=config.train.eval_every,
+                                                    log=record,
+                                                    scan=False,
+                                                    key=noise_key,
+                                                    metric_names=('train/bits_per_dim',
+                                                                  'test/bits_per_dim'),
+                                                    checkpoints=progress.checkpoints('flow'))
   variables = {**constants, 'params': params}
   final_test_bits = float(jax.jit(lambda p: bits(p, test_images, eval_key).mean())(params))
 
@@ -91,7 +101,7 @@ def run(config, progress) -> dict:
     drawn = flows.sample(flow, variables, sample_key, config.num_samples, num_dims, temperature)
     samples[str(temperature)] = np.round(np.clip(np.asarray(drawn), 0, 1), 3).tolist()
   interpolations = interpolate(flow, variables, test_images[:8], levels, eval_key)
-  return {'dataset': config.dataset, 'levels': levels, 'image_shape': list(image_shape),
+  return {'dataset': config.data.name, 'levels': levels, 'image_shape': list(image_shape),
           'test_bits_per_dim': final_test_bits, 'train_bits_per_dim': float(train_curve[-1]),
           'uniform_bits_per_dim': math.log2(levels),
           'independent_pixel_bits_per_dim': independent_pixel_bits(train, test, levels),

@@ -32,17 +32,18 @@ from dl_course.plots import plt, save_figure
 
 
 def validate(config) -> None:
-  for key in ('labels_per_class', 'latent_dim', 'num_steps', 'unlabelled_batch', 'eval_every'):
+  for key in ('labels_per_class', 'latent_dim', 'train.num_steps', 'unlabelled_batch',
+              'train.eval_every'):
     check_range(config, key, 1, integer=True)
   check_number_list(config, 'hidden', 1, integer=True)
-  check_range(config, 'learning_rate', 0, low_open=True)
+  check_range(config, 'optimizer.learning_rate', 0, low_open=True)
   check_range(config, 'alpha', 0)
   check_range(config, 'error_target', 0, 1, low_open=True)
   check_range(config, 'min_gain', 0, 1)
   check_range(config, 'm1_steps', 0, integer=True)
   check_range(config, 'm1_latent_dim', 1, integer=True)
   check_number_list(config, 'm1_hidden', 1, integer=True)
-  check_multiple(config, 'num_steps', 'eval_every')
+  check_multiple(config, 'train.num_steps', 'train.eval_every')
 
 
 def split_labels(y, per_class: int, seed: int):
@@ -64,9 +65,9 @@ def train(config, model, loss_fn, x_l, y_l, x_u, test_x, test_y, key, progress, 
   pixel intensities, or (M1+M2) nothing. Block ends may be checkpointed (the
   stage `name`, engine/progress.py), and a rerun continues from the latest one."""
   params = model.init(jax.random.fold_in(key, 0), x_l[:2])['params']
-  tx = optax.adam(config.learning_rate)
+  tx = optax.adam(config.optimizer.learning_rate)
   state = tx.init(params)
-  unlabelled_indices = jnp.asarray(chunk_indices(config.seed, 0, config.num_steps, len(x_u),
+  unlabelled_indices = jnp.asarray(chunk_indices(config.seed, 0, config.train.num_steps, len(x_u),
                                                  config.unlabelled_batch))
   step_key = jax.random.fold_in(key, 1)
 
@@ -90,19 +91,19 @@ def train(config, model, loss_fn, x_l, y_l, x_u, test_x, test_y, key, progress, 
     restored, start, kept = checkpoints.restore({'params': params, 'opt_state': state})
     params, state = restored['params'], restored['opt_state']
     errors = kept['errors'] if kept else errors
-  for first in range(start, config.num_steps, config.eval_every):
+  for first in range(start, config.train.num_steps, config.train.eval_every):
     params, state, value, error = block(params, state,
-                                        unlabelled_indices[first:first + config.eval_every],
-                                        jnp.arange(first, first + config.eval_every))
+                                        unlabelled_indices[first:first + config.train.eval_every],
+                                        jnp.arange(first, first + config.train.eval_every))
     check_finite({f'train/{name}_loss': value, f'test/{name}_error': error},
-                 first_step=first + config.eval_every)
+                 first_step=first + config.train.eval_every)
     errors.append(float(error))
-    progress.log({'step': first + config.eval_every, 'model': name,
+    progress.log({'step': first + config.train.eval_every, 'model': name,
                   'train/loss': float(value), 'test/error': errors[-1]})
     if checkpoints is not None:
-      end = first + config.eval_every
+      end = first + config.train.eval_every
       checkpoints.chunk_done(end, {'params': params, 'opt_state': state}, {'errors': errors},
-                             last=end >= config.num_steps)
+                             last=end >= config.train.num_steps)
   return params, errors
 
 
@@ -138,10 +139,10 @@ def m1_plus_m2(config, x, labelled, unlabelled, y_l, test_x, test_y, key, progre
     progress.log({'step': step, 'model': 'M1', 'train/neg_elbo': value})
 
   params, _, _ = train_in_blocks(neg_elbo, lambda params: 0.0, params,
-                                 optax.adam(config.learning_rate), x, np.zeros(len(x)),
+                                 optax.adam(config.optimizer.learning_rate), x, np.zeros(len(x)),
                                  seed=config.seed, num_steps=config.m1_steps,
                                  batch_size=config.unlabelled_batch,
-                                 eval_every=config.eval_every, log=record,
+                                 eval_every=config.train.eval_every, log=record,
                                  metric_names=('train/m1_neg_elbo', 'test/m1_none'),
                                  key=jax.random.fold_in(m1_key, 1),
                                  checkpoints=progress.checkpoints('M1'))

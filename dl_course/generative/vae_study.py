@@ -39,16 +39,17 @@ DATASETS = {'bernoulli': 'mnist5k', 'gaussian': 'digits'}
 
 def validate(config) -> None:
   check_choice(config, 'decoder', vae.DECODERS)
-  for key in ('latent_dim', 'num_steps', 'batch_size', 'eval_every', 'test_size', 'num_samples'):
+  for key in ('latent_dim', 'train.num_steps', 'train.batch_size', 'train.eval_every', 'test_size',
+              'num_samples'):
     check_range(config, key, 1, integer=True)
   check_number_list(config, 'hidden', 1, integer=True)
   check_number_list(config, 'iwae_ks', 1, integer=True)
-  check_range(config, 'learning_rate', 0, low_open=True)
+  check_range(config, 'optimizer.learning_rate', 0, low_open=True)
   check_range(config, 'nll_target', 0, low_open=True)
   ks = list(config.iwae_ks)
   if ks != sorted(ks) or ks[0] != 1 or any(ks[-1] % k for k in ks):
     raise ConfigError('iwae_ks', ks, 'increasing, starting at 1, each dividing the last')
-  check_multiple(config, 'num_steps', 'eval_every')
+  check_multiple(config, 'train.num_steps', 'train.eval_every')
 
 
 def load_data(config):
@@ -90,15 +91,28 @@ def run(config, progress) -> dict:
   def record(step, train_loss, test_value):
     progress.log({'step': step, 'train/neg_elbo': train_loss, 'test/elbo': test_value})
 
-  params, train_curve, test_curve = train_in_blocks(
-      loss, test_elbo, params, optax.adam(config.learning_rate), train, np.zeros(len(train)),
-      seed=config.seed, num_steps=config.num_steps, batch_size=config.batch_size,
-      eval_every=config.eval_every, log=record, key=train_key,
-      metric_names=('train/neg_elbo', 'test/elbo'),
-      checkpoints=progress.checkpoints('vae'))
+  params, train_curve, test_curve = train_in_blocks(loss,
+                                                    test_elbo,
+                                                    params,
+                                                    optax.adam(config.optimizer.learning_rate),
+                                                    train,
+                                                    np.zeros(len(train)),
+                                                    seed=config.seed,
+                                                    num_steps=config.train.num_steps,
+                                                    batch_size=config.train.batch_size,
+                                                    eval_every=config.train.eval_every,
+                                                    log=record,
+                                                    key=train_key,
+                                                    metric_names=('train/neg_elbo', 'test/elbo'),
+                                                    checkpoints=progress.checkpoints('vae'))
 
   bounds = vae.iwae_bounds(model, params, test_x, eval_key, tuple(config.iwae_ks))
-  progress.log({'step': config.num_steps, 'iwae_bounds': {str(k): v for k, v in bounds.items()}})
+  progress.log({
+      'step': config.train.num_steps,
+      'iwae_bounds': {
+          str(k): v for k, v in bounds.items()
+      }
+  })
   samples, interpolations = draw_pictures(model, params, test_x, sample_key, config.num_samples)
   if levels is None:
     means = np.clip(train.mean(0), 1e-3, 1 - 1e-3)

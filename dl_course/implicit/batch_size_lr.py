@@ -26,7 +26,7 @@ from dl_course.plots import plt, save_figure
 
 
 def validate(config) -> None:
-  for key in ('num_train', 'epochs', 'chunk_size', 'steps_per_dispatch'):
+  for key in ('num_train', 'train.epochs', 'chunk_size', 'steps_per_dispatch'):
     check_range(config, key, 1, integer=True)
   check_number_list(config, 'learning_rates', 0, low_open=True)
   check_number_list(config, 'batch_sizes', 1, config.num_train, integer=True)
@@ -34,9 +34,9 @@ def validate(config) -> None:
 
 def run(config, progress) -> dict:
   """Each batch size is a unit (engine/progress.py): a rerun continues."""
-  x, y, num_classes = networks.subset(config.dataset, 'train', config.num_train,
-                                          config.data_dir)
-  x_test, y_test, _ = networks.subset(config.dataset, 'test', 0, config.data_dir)
+  x, y, num_classes = networks.subset(config.data.name, 'train', config.num_train,
+                                          config.data.dir)
+  x_test, y_test, _ = networks.subset(config.data.name, 'test', 0, config.data.dir)
   model = networks.build_model(config, num_classes)
   tx = grid.sgd_with_rate()
   rates = list(config.learning_rates)
@@ -49,7 +49,7 @@ def run(config, progress) -> dict:
   def train_batch_size(batch_size, checkpoints) -> list[dict]:
     states = grid.init_grid(model, tx, x[:1], keys, rates)
     chunk = grid.make_grid_chunk(model, tx, networks.training_loss(config.loss, num_classes))
-    num_steps = config.epochs * len(x) // batch_size
+    num_steps = config.train.epochs * len(x) // batch_size
     labels_RN = np.tile(y, (len(rates), 1))
     states, _ = grid.train_grid(chunk, states, x, labels_RN, seed=config.seed,
                                 batch_size=batch_size, num_steps=num_steps,
@@ -75,7 +75,7 @@ def run(config, progress) -> dict:
       progress.log({'step': row['steps'], **row})
     rows += batch_rows
   ratio = [r['lr_over_batch'] for r in rows]
-  return {'rows': rows, 'epochs': config.epochs,
+  return {'rows': rows, 'epochs': config.train.epochs,
           'spearman_lr_over_batch_test_accuracy': float(stats.spearmanr(
               ratio, [r['test/accuracy'] for r in rows]).statistic)}
 

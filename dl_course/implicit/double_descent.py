@@ -29,15 +29,15 @@ INTERPOLATION_ERROR = 0.01  # train error at or below this counts as fitted
 
 
 def validate(config) -> None:
-  for key in ('num_train', 'epochs', 'batch_size', 'num_seeds', 'eval_every_epochs',
-              'min_width', 'max_width', 'num_widths'):
+  for key in ('num_train', 'train.epochs', 'train.batch_size', 'num_seeds',
+              'train.eval_every_epochs', 'min_width', 'max_width', 'num_widths'):
     check_range(config, key, 1, integer=True)
   check_range(config, 'label_noise', 0, 1)
-  check_range(config, 'learning_rate', 0, low_open=True)
+  check_range(config, 'optimizer.learning_rate', 0, low_open=True)
   check_range(config, 'momentum', 0, 1)
   if config.max_width <= config.min_width:
     raise ConfigError('max_width', config.max_width, f'> min_width={config.min_width}')
-  check_multiple(config, 'epochs', 'eval_every_epochs')
+  check_multiple(config, 'train.epochs', 'train.eval_every_epochs')
 
 
 def widths(config) -> list[int]:
@@ -56,11 +56,12 @@ def train_width(config, width, x, y_noisy, x_test, y_test, num_classes, checkpoi
   model = MLP(num_classes=num_classes, hidden_sizes=(width, width))
   tx = grid.sgd_with_rate(config.momentum)
   keys = jax.random.split(jax.random.key(config.seed), config.num_seeds)
-  states = grid.init_grid(model, tx, x[:1], keys, [config.learning_rate] * config.num_seeds)
+  states = grid.init_grid(model, tx, x[:1], keys,
+                          [config.optimizer.learning_rate] * config.num_seeds)
   chunk = grid.make_grid_chunk(model, tx)
   accuracy = grid.make_grid_accuracy(model)
-  steps_per_epoch = len(x) // config.batch_size
-  chunk_steps = steps_per_epoch * config.eval_every_epochs
+  steps_per_epoch = len(x) // config.train.batch_size
+  chunk_steps = steps_per_epoch * config.train.eval_every_epochs
   labels_RN = np.tile(y_noisy, (config.num_seeds, 1))
   curves = {'test_error': []}
 
@@ -68,10 +69,16 @@ def train_width(config, width, x, y_noisy, x_test, y_test, num_classes, checkpoi
     del step, metrics
     curves['test_error'].append((1 - np.asarray(accuracy(states.params, x_test, y_test))).tolist())
 
-  states, _ = grid.train_grid(chunk, states, x, labels_RN, seed=config.seed,
-                              batch_size=config.batch_size,
-                              num_steps=config.epochs * steps_per_epoch, chunk_steps=chunk_steps,
-                              after_chunk=record_test_error, checkpoints=checkpoints,
+  states, _ = grid.train_grid(chunk,
+                              states,
+                              x,
+                              labels_RN,
+                              seed=config.seed,
+                              batch_size=config.train.batch_size,
+                              num_steps=config.train.epochs * steps_per_epoch,
+                              chunk_steps=chunk_steps,
+                              after_chunk=record_test_error,
+                              checkpoints=checkpoints,
                               carry=curves)
   train_error = 1 - np.asarray(accuracy(states.params, x, y_noisy))
   test_error = 1 - np.asarray(accuracy(states.params, x_test, y_test))
@@ -86,15 +93,15 @@ def train_width(config, width, x, y_noisy, x_test, y_test, num_classes, checkpoi
 def run(config, progress) -> dict:
   """Each width is a unit: a rerun in the workdir skips finished widths and
   continues the unfinished one from its last checkpoint."""
-  x, y, num_classes = networks.subset(config.dataset, 'train', config.num_train,
-                                          config.data_dir)
-  x_test, y_test, _ = networks.subset(config.dataset, 'test', 0, config.data_dir)
+  x, y, num_classes = networks.subset(config.data.name, 'train', config.num_train,
+                                          config.data.dir)
+  x_test, y_test, _ = networks.subset(config.data.name, 'test', 0, config.data.dir)
   y_noisy = noisy_labels(y, config.label_noise, num_classes, config.seed)
   rows = []
   for width in widths(config):
     row = progress.unit(f'width_{width}', lambda checkpoints, width=width: train_width(
         config, width, x, y_noisy, x_test, y_test, num_classes, checkpoints))
-    progress.log({'step': config.epochs * (len(x) // config.batch_size),
+    progress.log({'step': config.train.epochs * (len(x) // config.train.batch_size),
          **{k: v for k, v in row.items() if k != 'test_error_by_epoch'}})
     rows.append(row)
   return {'rows': rows, **curve_landmarks(rows),
@@ -103,13 +110,13 @@ def run(config, progress) -> dict:
               r['test_error_by_epoch']) for r in rows},
           'widest_test_error': rows[-1]['mean_test_error'],
           'fraction_labels_changed': float(np.mean(y_noisy != y)),
-          'epochs': config.epochs, 'eval_every_epochs': config.eval_every_epochs,
+          'epochs': config.train.epochs, 'eval_every_epochs': config.train.eval_every_epochs,
           'num_train': len(x), 'num_test': len(x_test)}
 
 
 def stage_model(config, stage: str):
   """The MLP a width's stage (width_<h>) trains, for load_run."""
-  _, _, num_classes = networks.subset(config.dataset, 'test', 1, config.data_dir)
+  _, _, num_classes = networks.subset(config.data.name, 'test', 1, config.data.dir)
   width = int(stage.removeprefix('width_'))
   return MLP(num_classes=num_classes, hidden_sizes=(width, width))
 
@@ -154,7 +161,7 @@ def claims(config, summary) -> list[Claim]:
                   summary['peak_test_error'] - summary['widest_test_error'],
                   config.claim.min_fall, unit=' pts', scale=100, source=source)]
   if ('published_peak' in config.claim and summary['num_train'] == 4000
-      and config.dataset == 'mnist1d_16k' and config.epochs >= 500):
+      and config.data.name == 'mnist1d_16k' and config.train.epochs >= 500):
     out.append(between('double descent: peak test error (published ≈ 54 %)',
                        100 * summary['peak_test_error'], *config.claim.published_peak,
                        unit=' %', digits=1, source='Greydanus & Kobak 2024'))

@@ -30,7 +30,7 @@ EOS_ENTRY = 0.9  # sharpness / (2/η) that marks the start of the EoS phase
 
 
 def validate(config) -> None:
-  for key in ('num_train', 'num_steps', 'sharpness_every', 'chunk_size'):
+  for key in ('num_train', 'train.num_steps', 'sharpness_every', 'chunk_size'):
     check_range(config, key, 1, integer=True)
   check_number_list(config, 'learning_rates', 0, low_open=True)
   if config.loss not in networks.LOSSES:
@@ -41,8 +41,8 @@ def gd_run(config, learning_rate: float, log, checkpoints=None) -> dict:
   """Full-batch GD at one rate, sharpness measured every `sharpness_every` steps.
   With `checkpoints` (engine/progress.py) chunk ends may be checkpointed, the
   Lanczos warm start included, and a rerun continues from the latest one."""
-  x, y, num_classes = networks.subset(config.dataset, 'train', config.num_train,
-                                          config.data_dir)
+  x, y, num_classes = networks.subset(config.data.name, 'train', config.num_train,
+                                          config.data.dir)
   model = networks.build_model(config, num_classes)
   params = model.init(jax.random.key(config.seed), x[:1])['params']
   loss = dataset_loss(networks.per_example_loss(model, config.loss, num_classes),
@@ -66,7 +66,7 @@ def gd_run(config, learning_rate: float, log, checkpoints=None) -> dict:
   losses, sharpness_steps, sharpness_values = (
       carry['loss'], carry['sharpness_step'], carry['sharpness'])
   eigenvector = None if carry['eigenvector'] is None else np.asarray(carry['eigenvector'])
-  for start in range(first, config.num_steps + 1, config.sharpness_every):
+  for start in range(first, config.train.num_steps + 1, config.sharpness_every):
     value, eigenvector = networks.sharpness(hessian.move_to(params), eigenvector,
                                                 tol=config.lanczos_tol)
     check_finite({'sharpness': value}, first_step=start)
@@ -75,7 +75,7 @@ def gd_run(config, learning_rate: float, log, checkpoints=None) -> dict:
     log({'learning_rate': learning_rate, 'step': start, 'sharpness': value,
          'sharpness_times_lr_over_2': value * learning_rate / 2,
          'train/accuracy': float(accuracy(params))})
-    if start == config.num_steps:
+    if start == config.train.num_steps:
       break
     params, chunk_losses = gd_steps(params)
     chunk_losses = np.asarray(chunk_losses, np.float64)
@@ -87,7 +87,7 @@ def gd_run(config, learning_rate: float, log, checkpoints=None) -> dict:
       end = start + config.sharpness_every
       checkpoints.chunk_done(end, {'params': params},
                              lambda v=eigenvector: {**carry, 'eigenvector': v.tolist()},
-                             last=end >= config.num_steps)
+                             last=end >= config.train.num_steps)
   return {'learning_rate': learning_rate, 'loss': losses, 'sharpness_step': sharpness_steps,
           'sharpness': sharpness_values, 'final_train_accuracy': float(accuracy(params)),
           **eos_statistics(learning_rate, sharpness_steps, sharpness_values, losses)}

@@ -59,10 +59,10 @@ def build_model(config, num_classes: int):
 
 
 def stage_model(config, stage: str):
-  """The network every stage of a study trains on `config.dataset` (config.model),
+  """The network every stage of a study trains on `config.data.name` (config.model),
   for load_run."""
   del stage
-  _, _, num_classes = subset(config.dataset, 'test', 1, config.data_dir)
+  _, _, num_classes = subset(config.data.name, 'test', 1, config.data.dir)
   return build_model(config, num_classes)
 
 

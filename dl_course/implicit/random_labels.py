@@ -27,15 +27,15 @@ from dl_course.plots import plt, save_figure
 
 
 def validate(config) -> None:
-  for key in ('num_train', 'batch_size', 'max_steps', 'eval_every'):
+  for key in ('num_train', 'train.batch_size', 'train.max_steps', 'train.eval_every'):
     check_range(config, key, 1, integer=True)
-  check_range(config, 'learning_rate', 0, low_open=True)
+  check_range(config, 'optimizer.learning_rate', 0, low_open=True)
   check_number_list(config, 'fractions', 0, 1)
   check_range(config, 'runs_per_group', 0, integer=True)
   if config.runs_per_group and len(config.fractions) % config.runs_per_group:
     raise ConfigError('runs_per_group', config.runs_per_group,
                       f'0 (one group) or a divisor of the {len(config.fractions)} fractions')
-  check_multiple(config, 'max_steps', 'eval_every')
+  check_multiple(config, 'train.max_steps', 'train.eval_every')
 
 
 def corrupt_labels(y: np.ndarray, fractions, num_classes: int, seed: int) -> np.ndarray:
@@ -52,16 +52,17 @@ def corrupt_labels(y: np.ndarray, fractions, num_classes: int, seed: int) -> np.
 
 
 def run(config, progress) -> dict:
-  x, y, num_classes = networks.subset(config.dataset, 'train', config.num_train,
-                                          config.data_dir)
-  x_test, y_test, _ = networks.subset(config.dataset, 'test', 0, config.data_dir)
+  x, y, num_classes = networks.subset(config.data.name, 'train', config.num_train,
+                                          config.data.dir)
+  x_test, y_test, _ = networks.subset(config.data.name, 'test', 0, config.data.dir)
   labels_RN = corrupt_labels(y, config.fractions, num_classes, config.seed)
   model = networks.build_model(config, num_classes)
   tx = grid.adam_with_rate()
   runs = len(config.fractions)
   keys = jnp.stack([jax.random.key(config.seed)] * runs)  # one initialisation for every p
   group_size = config.runs_per_group or None
-  states = grid.init_grid(model, tx, x[:1], keys, [config.learning_rate] * runs, group_size)
+  states = grid.init_grid(model, tx, x[:1], keys, [config.optimizer.learning_rate] * runs,
+                          group_size)
   chunk = grid.make_grid_chunk(model, tx, group_size=group_size)
   accuracy = grid.make_grid_accuracy(model)
   carry = {'steps_to_fit': [None] * runs}  # and each run's last train and test accuracy
@@ -80,10 +81,17 @@ def run(config, progress) -> dict:
     carry.update(train_accuracy=train_accuracy.tolist(), test_accuracy=test_accuracy.tolist())
     return None not in steps_to_fit
 
-  states, step = grid.train_grid(chunk, states, x, labels_RN, seed=config.seed,
-                                 batch_size=config.batch_size, num_steps=config.max_steps,
-                                 chunk_steps=config.eval_every, after_chunk=evaluate,
-                                 checkpoints=progress.checkpoints('grid'), carry=carry)
+  states, step = grid.train_grid(chunk,
+                                 states,
+                                 x,
+                                 labels_RN,
+                                 seed=config.seed,
+                                 batch_size=config.train.batch_size,
+                                 num_steps=config.train.max_steps,
+                                 chunk_steps=config.train.eval_every,
+                                 after_chunk=evaluate,
+                                 checkpoints=progress.checkpoints('grid'),
+                                 carry=carry)
   return {'fractions': list(config.fractions), 'steps_to_fit': carry['steps_to_fit'],
           'train_accuracy': carry['train_accuracy'], 'test_accuracy': carry['test_accuracy'],
           'steps': step, 'num_train': len(x), 'chance': 1 / num_classes}

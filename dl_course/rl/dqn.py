@@ -58,11 +58,11 @@ class DQNState(struct.PyTreeNode):
 
 
 def validate(config) -> None:
-  for key in ('total_timesteps', 'num_envs', 'buffer_size', 'batch_size', 'train_frequency',
+  for key in ('total_timesteps', 'num_envs', 'buffer_size', 'train.batch_size', 'train_frequency',
               'target_update_interval', 'cycles_per_update'):
     check_range(config, key, 1, integer=True)
   check_range(config, 'learning_starts', 0, integer=True)
-  check_range(config, 'learning_rate', 0, low_open=True)
+  check_range(config, 'optimizer.learning_rate', 0, low_open=True)
   check_range(config, 'gamma', 0, 1)
   for key in ('start_e', 'end_e', 'exploration_fraction'):
     check_range(config, key, 0, 1)
@@ -81,7 +81,7 @@ def make(config) -> Algorithm:
   _, num_actions, _ = envs.action_spec(env, env_params)
   network = QNetwork(num_actions, tuple(config.hidden_sizes),
                      envs.observation_rank(env, env_params))
-  tx = optax.adam(config.learning_rate)
+  tx = optax.adam(config.optimizer.learning_rate)
   num_envs, capacity = config.num_envs, config.buffer_size
   steps_per_update = num_envs * config.train_frequency * config.cycles_per_update
   num_updates = config.total_timesteps // steps_per_update
@@ -139,7 +139,7 @@ def make(config) -> Algorithm:
   def cycle(state: DQNState, key):
     step_keys = jax.random.split(key, config.train_frequency + 1)
     state, episodes = jax.lax.scan(env_step, state, step_keys[1:])
-    index = jax.random.randint(step_keys[0], (config.batch_size,), 0,
+    index = jax.random.randint(step_keys[0], (config.train.batch_size,), 0,
                                jnp.maximum(state.buffer_size, 1))
     batch = jax.tree.map(lambda a: a[index], state.buffer)
     grads, info = jax.grad(td_loss, has_aux=True)(state.params, state.target_params, batch)

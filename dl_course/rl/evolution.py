@@ -50,7 +50,7 @@ class ESState(struct.PyTreeNode):
 def validate(config) -> None:
   for key in ('generations', 'population_size', 'eval_episodes'):
     check_range(config, key, 1, integer=True)
-  for key in ('sigma', 'learning_rate'):
+  for key in ('sigma', 'optimizer.learning_rate'):
     check_range(config, key, 0, low_open=True)
   check_range(config, 'weight_decay', 0)
   check_number_list(config, 'hidden_sizes', 1, integer=True)
@@ -72,7 +72,7 @@ def make(config) -> Algorithm:
   obs, _ = env.reset(jax.random.PRNGKey(0), env_params)
   _, unravel = ravel_pytree(network.init(jax.random.PRNGKey(0), obs)['params'])
   horizon = int(env_params.max_steps_in_episode)
-  tx = optax.adam(config.learning_rate)
+  tx = optax.adam(config.optimizer.learning_rate)
   pairs = config.population_size // 2
 
   def act(params, obs):

@@ -23,7 +23,7 @@ from dl_course.rl.on_policy import OnPolicySetup, OnPolicyState, episode_metrics
 def validate(config) -> None:
   for key in ('total_timesteps', 'num_envs', 'num_steps', 'update_epochs', 'num_minibatches'):
     check_range(config, key, 1, integer=True)
-  for key in ('learning_rate', 'max_grad_norm', 'clip_eps', 'reward_scale'):
+  for key in ('optimizer.learning_rate', 'max_grad_norm', 'clip_eps', 'reward_scale'):
     check_range(config, key, 0, low_open=True)
   for key in ('gamma', 'gae_lambda'):
     check_range(config, key, 0, 1)
@@ -47,9 +47,10 @@ def make(config) -> Algorithm:
   minibatch = batch // config.num_minibatches
   if config.anneal_lr:  # linear to 0 over the run, counted in optimizer steps
     learning_rate = optax.linear_schedule(
-        config.learning_rate, 0.0, num_updates * config.update_epochs * config.num_minibatches)
+        config.optimizer.learning_rate, 0.0,
+        num_updates * config.update_epochs * config.num_minibatches)
   else:
-    learning_rate = config.learning_rate
+    learning_rate = config.optimizer.learning_rate
   tx = optax.chain(optax.clip_by_global_norm(config.max_grad_norm),
                    optax.adam(learning_rate, eps=1e-5))
 

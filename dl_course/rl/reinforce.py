@@ -27,7 +27,7 @@ from dl_course.rl.on_policy import OnPolicySetup, OnPolicyState, episode_metrics
 def validate(config) -> None:
   for key in ('total_timesteps', 'num_envs', 'num_steps'):
     check_range(config, key, 1, integer=True)
-  for key in ('learning_rate', 'max_grad_norm'):
+  for key in ('optimizer.learning_rate', 'max_grad_norm'):
     check_range(config, key, 0, low_open=True)
   check_range(config, 'gamma', 0, 1)
   for key in ('ent_coef', 'vf_coef'):
@@ -58,7 +58,7 @@ def make(config) -> Algorithm:
   network, discrete = setup.network, setup.discrete
   batch = config.num_envs * config.num_steps
   tx = optax.chain(optax.clip_by_global_norm(config.max_grad_norm),
-                   optax.adam(config.learning_rate))
+                   optax.adam(config.optimizer.learning_rate))
 
   def loss_fn(params, traj, returns):
     policy, value = network.apply({'params': params}, traj['obs'])

@@ -29,9 +29,9 @@ METHODS = ('softmax', 'temperature', 'mc_dropout', 'ensemble')
 
 def validate(config) -> None:
   """The config keys `train_classifiers` reads."""
-  for key in ('num_steps', 'batch_size', 'mc_samples', 'ensemble_size'):
+  for key in ('train.num_steps', 'train.batch_size', 'mc_samples', 'ensemble_size'):
     check_range(config, key, 1, integer=True)
-  check_range(config, 'learning_rate', 0, low_open=True)
+  check_range(config, 'optimizer.learning_rate', 0, low_open=True)
   check_range(config, 'dropout_rate', 0, 1, low_open=True)
   check_range(config, 'adversarial_fraction', 0, 1)
   check_number_list(config, 'hidden_sizes', 1, integer=True)
@@ -64,8 +64,8 @@ def train_classifiers(config, x, y, num_classes: int, validation=None) -> Classi
   """Trains the ensemble (member 0 doubles as the single network) and the
   dropout network; fits the temperature on `validation` = (x, y) if given."""
   hidden = tuple(config.hidden_sizes)
-  common = dict(learning_rate=config.learning_rate, num_steps=config.num_steps,
-                batch_size=config.batch_size, seed=config.seed)
+  common = dict(learning_rate=config.optimizer.learning_rate, num_steps=config.train.num_steps,
+                batch_size=config.train.batch_size, seed=config.seed)
   model = MLP(num_classes=num_classes, hidden_sizes=hidden)
   members = ensembles.train_members(model, x, y,
                                     ensembles.member_keys(config.seed, config.ensemble_size),

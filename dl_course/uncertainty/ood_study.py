@@ -40,8 +40,8 @@ def split_by_class(x, y, in_classes):
 
 
 def run(config, log) -> dict:
-  train = data.load(config.dataset, 'train', config.data_dir)
-  test = data.load(config.dataset, 'test', config.data_dir)
+  train = data.load(config.data.name, 'train', config.data.dir)
+  test = data.load(config.data.name, 'test', config.data.dir)
   x, y, _ = split_by_class(train.x, train.y, config.in_classes)
   x_in, y_in, x_out = split_by_class(test.x, test.y, config.in_classes)
   far = load_far_ood(config, x_in.shape[1:])  # before training: a bad name fails at once
@@ -62,7 +62,7 @@ def run(config, log) -> dict:
     summary[method] = {**report, 'ood': detection,
                        'entropy_in': scores_in['entropy'].tolist(),
                        'entropy_out': scores_out['entropy'].tolist()}
-    log({'step': config.num_steps, 'method': method, **report,
+    log({'step': config.train.num_steps, 'method': method, **report,
          **{f'ood/{s}/{k}': v for s, d in detection.items() for k, v in d.items()}})
   return summary
 
@@ -72,10 +72,10 @@ def load_far_ood(config, shape):
   prepared data_dir), or None when the key is empty."""
   if not config.far_ood_dataset:
     return None
-  far = data.load(config.far_ood_dataset, 'test', config.data_dir).x
+  far = data.load(config.far_ood_dataset, 'test', config.data.dir).x
   if far.shape[1:] != shape:
     raise ConfigError('far_ood_dataset', config.far_ood_dataset,
-                      f'a dataset of inputs shaped {shape} like {config.dataset} '
+                      f'a dataset of inputs shaped {shape} like {config.data.name} '
                       f'(it has {far.shape[1:]})')
   return far
 
@@ -91,7 +91,7 @@ def claims(config, summary) -> list[Claim]:
   source = 'Lakshminarayanan et al. 2017; Ovadia et al. 2019'
   soft = summary['softmax']
   held_out = sorted(set(range(10)) - set(config.in_classes))
-  where = f'{config.dataset}, digits {held_out} held out'
+  where = f'{config.data.name}, digits {held_out} held out'
   out = []
   for method in ('mc_dropout', 'ensemble'):
     r = summary[method]

@@ -72,8 +72,8 @@ def split_validation(x, y, size: int, seed: int):
 
 
 def run(config, log) -> dict:
-  train = data.load(config.dataset, 'train', config.data_dir)
-  test = data.load(config.dataset, 'test', config.data_dir)
+  train = data.load(config.data.name, 'train', config.data.dir)
+  test = data.load(config.data.name, 'test', config.data.dir)
   check_shift_fits(test.x, config.shift)  # before training, not after it
   (x, y), validation = split_validation(train.x, train.y, config.validation_size, config.seed)
   num_classes = int(max(train.y.max(), test.y.max())) + 1
@@ -87,7 +87,7 @@ def run(config, log) -> dict:
       report['entropy'] = float(metrics.entropy(member_probs.mean(0)).mean())
       for score in SCORES:
         curves[method][score].append(report[score])
-      log({'step': config.num_steps, 'intensity': intensity, 'method': method, **report})
+      log({'step': config.train.num_steps, 'intensity': intensity, 'method': method, **report})
       if intensity in (0, reliability_intensity(config)):
         bins = metrics.calibration_bins(member_probs.mean(0), test.y, 10)
         reliability.setdefault(method, {})[str(intensity)] = {k: v.tolist()
@@ -111,7 +111,7 @@ def shifted_mean(summary, method: str, score: str) -> float:
 def claims(config, summary) -> list[Claim]:
   source = 'Ovadia et al. 2019'
   curves = summary['curves']
-  where = f'{config.dataset}, {config.shift}'
+  where = f'{config.data.name}, {config.shift}'
   strong = len(config.intensities) * 2 // 3  # the last third of the intensities
   ece_ratio = min(np.mean(curves[m]['ece'][strong:]) / max(curves[m]['ece'][0], 1e-12)
                   for m in METHODS)

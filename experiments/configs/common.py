@@ -27,8 +27,8 @@ def study_config(arg, study: str, full: dict, quick: dict, claim: dict | None = 
   `arg` is the config argument string or what study_args made of it."""
   args = arg if isinstance(arg, dict) else study_args(arg)
   config = ml_collections.ConfigDict({'study': study, 'seed': args.get('seed', 0), **full})
-  if 'dataset' in full:  # where idx files or prepared TFDS data live, if not embedded
-    config.data_dir = ''
+  if 'data' in full:  # where idx files or prepared TFDS data live, if not embedded
+    config.data.dir = ''
   if claim is not None or full_claim is not None:
     config.claim = ml_collections.ConfigDict({
         **(claim or {}), **({} if args.get('quick') else full_claim or {})})
@@ -40,9 +40,9 @@ def study_config(arg, study: str, full: dict, quick: dict, claim: dict | None = 
 
 
 PPO_CLASSIC_CONTROL = dict(  # the standard small-scale PPO (CleanRL's ppo.py defaults)
-    num_envs=4, num_steps=128, update_epochs=4, num_minibatches=4, learning_rate=2.5e-4,
-    anneal_lr=True, gamma=0.99, gae_lambda=0.95, clip_eps=0.2, ent_coef=0.01, vf_coef=0.5,
-    max_grad_norm=0.5, reward_scale=1.0, hidden_sizes=(64, 64))
+    optimizer=dict(learning_rate=2.5e-4), num_envs=4, num_steps=128, update_epochs=4,
+    num_minibatches=4, anneal_lr=True, gamma=0.99, gae_lambda=0.95, clip_eps=0.2, ent_coef=0.01,
+    vf_coef=0.5, max_grad_norm=0.5, reward_scale=1.0, hidden_sizes=(64, 64))
 
 
 def rl_config(arg, study: str, full: dict, quick: dict) -> ml_collections.ConfigDict:
@@ -67,7 +67,7 @@ def mnist1d_config(arg, study: str, model: dict, *, paper_accuracy: float,
   args = parse_config_arg(arg, ARGS)
   config = default_config()
   config.study = study
-  config.dataset = 'mnist1d'
+  config.data.name = 'mnist1d'
   config.model.update(model)
   config.dispatch = dispatch
   config.steps_per_dispatch = steps_per_dispatch
@@ -77,8 +77,8 @@ def mnist1d_config(arg, study: str, model: dict, *, paper_accuracy: float,
   for key, value in overrides.items():
     config[key] = value
   if args.get('quick'):
-    config.num_steps = quick_steps
-    config.eval_every = config.checkpoint_every = quick_steps // 3
+    config.train.num_steps = quick_steps
+    config.train.eval_every = config.checkpoint_every = quick_steps // 3
     config.claim.min_test_accuracy = quick_accuracy
     config.claim.source = f'quick: {quick_steps:,} steps; the paper\'s {paper_accuracy:.0%} needs the full run'
   return config

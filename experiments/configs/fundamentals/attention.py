@@ -22,8 +22,9 @@ from experiments.configs.common import study_config
 def get_config(arg=None):
   return study_config(
       arg, 'attention',
-      full=dict(models=('additive', 'dot', 'transformer'), train_examples=20_000,
-                test_examples=2_000, hidden=64, num_heads=4, num_layers=2,
-                learning_rate=3e-3, batch_size=128, num_steps=2000, eval_every=500,
-                num_figure_examples=4, target_accuracy=0.99),
-      quick=dict(num_steps=400, eval_every=200, target_accuracy=0.8))
+      full=dict(optimizer=dict(learning_rate=3e-3),
+                train=dict(batch_size=128, num_steps=2000, eval_every=500),
+                models=('additive', 'dot', 'transformer'), train_examples=20_000,
+                test_examples=2_000, hidden=64, num_heads=4, num_layers=2, num_figure_examples=4,
+                target_accuracy=0.99),
+      quick=dict(train=dict(num_steps=400, eval_every=200), target_accuracy=0.8))

@@ -21,10 +21,11 @@ from experiments.configs.common import study_config
 def get_config(arg=None):
   return study_config(
       arg, 'backprop',
-      full=dict(dataset='digits', activation='tanh', hidden_sizes=(64,), learning_rate=0.1,
-                batch_size=32, num_steps=3000, log_every=25, gradcheck_examples=8,
-                gradcheck_hidden_sizes=(5,), target_accuracy=0.95),
+      full=dict(data=dict(name='digits'), optimizer=dict(learning_rate=0.1),
+                train=dict(batch_size=32, num_steps=3000), activation='tanh', hidden_sizes=(64,),
+                log_every=25, gradcheck_examples=8, gradcheck_hidden_sizes=(5,),
+                target_accuracy=0.95),
       # Checks: float64 gradients against finite differences and jax.grad, NumPy
       # against JAX training (relative differences).
       claim=dict(max_gradient_error=1e-6, max_training_difference=1e-9),
-      quick=dict(num_steps=1000, target_accuracy=0.93))
+      quick=dict(train=dict(num_steps=1000), target_accuracy=0.93))

@@ -26,14 +26,14 @@ from experiments.configs.common import study_config
 def get_config(arg=None):
   return study_config(
       arg, 'cnn',
-      full=dict(num_steps=1500, batch_size=64, eval_every=100, learning_rate=1e-3,
-                lenet_channels=(6, 16), lenet_hidden=120, resnet_channels=(16, 32, 64),
-                resnet_blocks=1, stem_stride=2, lenet_target=0.97,
-                resnet_target=0.97, augment_train_size=1000, augment_steps=1500, crop_padding=2,
-                max_degrees=15.0, max_shift=2.0, pretrain_steps=1000, labels_per_class=(1, 3, 10),
-                transfer_steps=300),
+      full=dict(optimizer=dict(learning_rate=1e-3),
+                train=dict(num_steps=1500, batch_size=64, eval_every=100), lenet_channels=(6, 16),
+                lenet_hidden=120, resnet_channels=(16, 32, 64), resnet_blocks=1, stem_stride=2,
+                lenet_target=0.97, resnet_target=0.97, augment_train_size=1000, augment_steps=1500,
+                crop_padding=2, max_degrees=15.0, max_shift=2.0, pretrain_steps=1000,
+                labels_per_class=(1, 3, 10), transfer_steps=300),
       # Augmentation's test-accuracy gain; fine-tuning's margin over training from
       # scratch on the fewest labels.
       claim=dict(min_augment_gain=0.01, min_transfer_gain=0.05),
-      quick=dict(num_steps=600, resnet_channels=(8, 16, 32), lenet_target=0.95,
+      quick=dict(train=dict(num_steps=600), resnet_channels=(8, 16, 32), lenet_target=0.95,
                  resnet_target=0.93, augment_steps=800, pretrain_steps=500, transfer_steps=200))

@@ -19,11 +19,11 @@ from experiments.configs.common import study_config
 
 def get_config(arg=None):
   return study_config(
-      arg, 'initialisation', full=dict(depth=30, width=256, batch_size=512),
+      arg, 'initialisation', full=dict(train=dict(batch_size=512), depth=30, width=256),
       # Ratios of the last layer's to the first layer's activation std (and of the
       # backpropagated error's norm, first layer over last): kept near 1 by He init,
       # vanishing below or exploding above these bounds otherwise.
       claim=dict(he_activation_ratio=(0.5, 2.0), xavier_max_ratio=1e-2, vanish_max_ratio=1e-3,
                  explode_min_ratio=1e3, he_gradient_ratio=(0.2, 5.0),
                  tanh_explode_min_ratio=10.0),
-      quick=dict(batch_size=256))
+      quick=dict(train=dict(batch_size=256)))

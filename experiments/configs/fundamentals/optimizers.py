@@ -28,11 +28,11 @@ MNIST1D_RATES = dict(sgd=0.1, momentum=0.01, nesterov=0.01, adagrad=0.05, rmspro
 def get_config(arg=None):
   return study_config(
       arg, 'optimizers',
-      full=dict(equality_steps=100, condition_number=100.0, quadratic_dim=20,
-                quadratic_max_steps=3000, quadratic_tolerance=1e-12, min_heavy_ball_speedup=5.0,
-                rosenbrock_steps=5000, rosenbrock_learning_rates=ROSENBROCK_RATES,
-                hidden_sizes=(100, 100), mnist1d_steps=4000, batch_size=128, eval_every=200,
-                mnist1d_learning_rates=MNIST1D_RATES, target_accuracy=0.58),
+      full=dict(train=dict(batch_size=128, eval_every=200), equality_steps=100,
+                condition_number=100.0, quadratic_dim=20, quadratic_max_steps=3000,
+                quadratic_tolerance=1e-12, min_heavy_ball_speedup=5.0, rosenbrock_steps=5000,
+                rosenbrock_learning_rates=ROSENBROCK_RATES, hidden_sizes=(100, 100),
+                mnist1d_steps=4000, mnist1d_learning_rates=MNIST1D_RATES, target_accuracy=0.58),
       # Check: the hand-written optimizers against Optax (max relative difference).
       claim=dict(max_optax_difference=1e-6),
-      quick=dict(mnist1d_steps=1000, eval_every=100, target_accuracy=0.45))
+      quick=dict(train=dict(eval_every=100), mnist1d_steps=1000, target_accuracy=0.45))

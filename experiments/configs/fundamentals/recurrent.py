@@ -23,13 +23,13 @@ from experiments.configs.common import study_config
 def get_config(arg=None):
   return study_config(
       arg, 'recurrent',
-      full=dict(gradient_steps=100, gradient_batch=64, gradient_hidden=32,
-                recurrent_scales=(0.5, 1.0, 2.0), gate_bias=3.0, classifier_cell='gru', hidden_size=12,
-                learning_rate=1e-2, batch_size=100, num_steps=6000, eval_every=500,
-                target_accuracy=0.91),
+      full=dict(optimizer=dict(learning_rate=1e-2),
+                train=dict(batch_size=100, num_steps=6000, eval_every=500), gradient_steps=100,
+                gradient_batch=64, gradient_hidden=32, recurrent_scales=(0.5, 1.0, 2.0),
+                gate_bias=3.0, classifier_cell='gru', hidden_size=12, target_accuracy=0.91),
       # The gradient reaching step 1 relative to step T: a vanilla RNN's vanishes below,
       # or with doubled recurrent weights explodes above, these bounds; GRU and LSTM
       # keep at least min_gated_reach and that many times the vanilla RNN's.
       claim=dict(max_vanilla_reach=1e-3, min_exploding_reach=10.0, min_gated_reach=1e-3,
                  min_gated_over_vanilla=100.0),
-      quick=dict(num_steps=1500, target_accuracy=0.85))
+      quick=dict(train=dict(num_steps=1500), target_accuracy=0.85))

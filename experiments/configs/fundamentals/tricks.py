@@ -27,12 +27,11 @@ from experiments.configs.common import study_config
 def get_config(arg=None):
   return study_config(
       arg, 'tricks',
-      full=dict(num_steps=3000, batch_size=100, eval_every=100, validation_size=800, width=128,
-                dropout_width=256,
-                deep_depth=8, bn_learning_rate=0.5, adam_learning_rate=1e-3, dropout_rate=0.3,
-                patience=5, folds=5, weight_decays=(0.0, 1e-4, 3e-4, 1e-3, 3e-3),
-                schedule_peak=0.2, rnn_hidden=64, rnn_steps=2000, rnn_learning_rate=0.01,
-                clip_norm=1.0, clip_value=0.1),
+      full=dict(train=dict(num_steps=3000, batch_size=100, eval_every=100), validation_size=800,
+                width=128, dropout_width=256, deep_depth=8, bn_learning_rate=0.5,
+                adam_learning_rate=1e-3, dropout_rate=0.3, patience=5, folds=5,
+                weight_decays=(0.0, 1e-4, 3e-4, 1e-3, 3e-3), schedule_peak=0.2, rnn_hidden=64,
+                rnn_steps=2000, rnn_learning_rate=0.01, clip_norm=1.0, clip_value=0.1),
       # Deep-MLP training accuracy without / with batch norm; batch norm's eval-mode
       # gap; dropout's test gain; early stopping's and the schedules' and clipping's
       # loss ratios; how far CV's choice may fall short of the grid's best.

@@ -25,10 +25,11 @@ from experiments.configs.common import study_config
 def get_config(arg=None):
   return study_config(
       arg, 'visualisation',
-      full=dict(channels=(16, 32, 64), learning_rate=1e-3, batch_size=64, num_steps=1500,
-                eval_every=500, num_explained=500, deletion_fractions=(0.01, 0.02, 0.05),
-                deletion_fraction=0.01, pointing_radius=2,
-                maximise_steps=300, target_accuracy=0.93, min_deletion_ratio=2.0),
+      full=dict(optimizer=dict(learning_rate=1e-3),
+                train=dict(batch_size=64, num_steps=1500, eval_every=500), channels=(16, 32, 64),
+                num_explained=500, deletion_fractions=(0.01, 0.02, 0.05), deletion_fraction=0.01,
+                pointing_radius=2, maximise_steps=300, target_accuracy=0.93,
+                min_deletion_ratio=2.0),
       # Check: Grad-CAM equals CAM on a global-average-pooling network.
       claim=dict(max_grad_cam_difference=1e-4),
-      quick=dict(num_steps=600, eval_every=300, target_accuracy=0.88))
+      quick=dict(train=dict(num_steps=600, eval_every=300), target_accuracy=0.88))

@@ -24,12 +24,13 @@ from experiments.configs.common import study_config
 def get_config(arg=None):
   return study_config(
       arg, 'autoencoders',
-      full=dict(linear_latent_dim=8, lbfgs_steps=3000, hidden=(512, 256), latent_dim=32,
-                num_steps=6000, batch_size=128, eval_every=500, learning_rate=1e-3,
-                train_noise=0.5, noise_levels=(0.0, 0.1, 0.25, 0.5, 0.75, 1.0)),
+      full=dict(optimizer=dict(learning_rate=1e-3),
+                train=dict(num_steps=6000, batch_size=128, eval_every=500), linear_latent_dim=8,
+                lbfgs_steps=3000, hidden=(512, 256), latent_dim=32, train_noise=0.5,
+                noise_levels=(0.0, 0.1, 0.25, 0.5, 0.75, 1.0)),
       # The linear AE's subspace and MSE against PCA (checks: equal up to L-BFGS's
       # tolerance); the denoising AE's MSE over the noisy input's and over the better
       # of the plain AE and PCA (findings).
       claim=dict(max_principal_angle=1e-3, max_pca_mse_gap=1e-6, max_denoising_ratio=0.2,
                  max_denoising_vs_best=0.9),
-      quick=dict(hidden=(256,), num_steps=1500))
+      quick=dict(train=dict(num_steps=1500), hidden=(256,)))

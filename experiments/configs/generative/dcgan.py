@@ -23,11 +23,12 @@ from experiments.configs.common import study_config
 def get_config(arg=None):
   return study_config(
       arg, 'dcgan',
-      full=dict(num_seeds=4, num_steps=4000, batch_size=64, noise_dim=32, learning_rate=2e-4,
-                beta1=0.5, generator_channels=(64, 32), discriminator_channels=(32, 64),
-                num_samples=2000, eval_every=100, judge_steps=2000,
+      full=dict(optimizer=dict(learning_rate=2e-4),
+                train=dict(num_steps=4000, batch_size=64, eval_every=100), num_seeds=4,
+                noise_dim=32, beta1=0.5, generator_channels=(64, 32),
+                discriminator_channels=(32, 64), num_samples=2000, judge_steps=2000,
                 losses=('non_saturating', 'minimax')),
       # The judge's test accuracy; classes covered by every seed's samples; the worst
       # seed's Fréchet distance over independent pixels'.
       claim=dict(min_judge_accuracy=0.9, min_classes=9, max_frechet_ratio=0.5),
-      quick=dict(num_seeds=2, num_steps=1500, losses=('non_saturating',)))
+      quick=dict(train=dict(num_steps=1500), num_seeds=2, losses=('non_saturating',)))

@@ -23,9 +23,9 @@ from experiments.configs.common import study_config
 def get_config(arg=None):
   return study_config(
       arg, 'flows2d',
-      full=dict(densities=('8gaussians', 'moons', 'checkerboard', 'pinwheel', '2spirals'),
-                primary_model='spline', comparison_models=('realnvp',), num_layers=8,
-                hidden=64, num_bins=8, num_steps=8_000, steps_per_block=500, batch_size=512,
-                learning_rate=1e-3, test_size=20_000, gap_target=0.05),
-      quick=dict(comparison_models=(), num_layers=6, hidden=64, num_steps=3_000,
-                 batch_size=256, gap_target=0.15))
+      full=dict(optimizer=dict(learning_rate=1e-3), train=dict(num_steps=8_000, batch_size=512),
+                densities=('8gaussians', 'moons', 'checkerboard', 'pinwheel', '2spirals'),
+                primary_model='spline', comparison_models=('realnvp',), num_layers=8, hidden=64,
+                num_bins=8, steps_per_block=500, test_size=20_000, gap_target=0.05),
+      quick=dict(train=dict(num_steps=3_000, batch_size=256), comparison_models=(), num_layers=6,
+                 hidden=64, gap_target=0.15))

@@ -20,10 +20,10 @@ from experiments.configs.common import study_config
 def get_config(arg=None):
   return study_config(
       arg, 'gan2d',
-      full=dict(num_seeds=8, num_steps=20_000, batch_size=256, hidden=(128, 128, 128),
-                noise_dim=8, learning_rate=1e-4, num_samples=2000,
+      full=dict(optimizer=dict(learning_rate=1e-4), train=dict(num_steps=20_000, batch_size=256),
+                num_seeds=8, hidden=(128, 128, 128), noise_dim=8, num_samples=2000,
                 losses=('non_saturating', 'minimax')),
       # Modes covered (mean over seeds) may fall short of all by at most this; the
       # share of samples within 3 std of a mode.
       claim=dict(max_missing_modes=0.5, min_high_quality=0.8),
-      quick=dict(num_seeds=4, num_steps=5000, losses=('non_saturating',)))
+      quick=dict(train=dict(num_steps=5000), num_seeds=4, losses=('non_saturating',)))

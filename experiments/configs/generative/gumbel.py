@@ -23,12 +23,12 @@ from experiments.configs.common import study_config
 def get_config(arg=None):
   return study_config(
       arg, 'gumbel',
-      full=dict(num_latents=20, num_classes=10, hidden=(512, 256), num_steps=10_000,
-                batch_size=100, eval_every=1000, learning_rate=1e-3, min_temperature=0.5,
-                anneal_rate=1e-4, test_size=1000, eval_samples=10, num_draws=200,
-                nll_target=130.0),
+      full=dict(optimizer=dict(learning_rate=1e-3),
+                train=dict(num_steps=10_000, batch_size=100, eval_every=1000), num_latents=20,
+                num_classes=10, hidden=(512, 256), min_temperature=0.5, anneal_rate=1e-4,
+                test_size=1000, eval_samples=10, num_draws=200, nll_target=130.0),
       # Gradient variance of REINFORCE, and of REINFORCE with a baseline, over
       # Gumbel-softmax's.
       claim=dict(min_reinforce_variance_ratio=10.0, min_baseline_variance_ratio=1.0),
-      quick=dict(num_steps=2000, eval_every=500, anneal_rate=3e-4, test_size=500,
+      quick=dict(train=dict(num_steps=2000, eval_every=500), anneal_rate=3e-4, test_size=500,
                  nll_target=150.0))

@@ -23,7 +23,7 @@ from experiments.configs.common import study_config
 def get_config(arg=None):
   return study_config(
       arg, 'image_flows',
-      full=dict(dataset='digits', style='glow', levels=2, steps=6, hidden=64, num_steps=1000,
-                batch_size=64, eval_every=250, learning_rate=1e-3, num_samples=64,
-                bits_target=2.2, baseline_ratio_target=0.9),
+      full=dict(data=dict(name='digits'), optimizer=dict(learning_rate=1e-3),
+                train=dict(num_steps=1000, batch_size=64, eval_every=250), style='glow', levels=2,
+                steps=6, hidden=64, num_samples=64, bits_target=2.2, baseline_ratio_target=0.9),
       quick=dict(steps=4, bits_target=2.3, baseline_ratio_target=0.92))

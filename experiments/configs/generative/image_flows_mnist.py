@@ -24,7 +24,8 @@ from experiments.configs.common import study_config
 def get_config(arg=None):
   return study_config(
       arg, 'image_flows_mnist',
-      full=dict(dataset='mnist5k', style='glow', levels=2, steps=4, hidden=64, num_steps=8000,
-                batch_size=32, eval_every=500, learning_rate=1e-3, num_samples=64,
-                bits_target=1.75, baseline_ratio_target=0.97),
-      quick=dict(num_steps=200, eval_every=100, bits_target=3.0, baseline_ratio_target=1.7))
+      full=dict(data=dict(name='mnist5k'), optimizer=dict(learning_rate=1e-3),
+                train=dict(num_steps=8000, batch_size=32, eval_every=500), style='glow', levels=2,
+                steps=4, hidden=64, num_samples=64, bits_target=1.75, baseline_ratio_target=0.97),
+      quick=dict(train=dict(num_steps=200, eval_every=100), bits_target=3.0,
+                 baseline_ratio_target=1.7))

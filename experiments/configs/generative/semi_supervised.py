@@ -29,8 +29,8 @@ from experiments.configs.common import study_config
 def get_config(arg=None):
   return study_config(
       arg, 'semi_supervised',
-      full=dict(labels_per_class=10, latent_dim=50, hidden=(500,), num_steps=10_000,
-                unlabelled_batch=100, eval_every=500, learning_rate=1e-3, alpha=10.0,
+      full=dict(optimizer=dict(learning_rate=1e-3), train=dict(num_steps=10_000, eval_every=500),
+                labels_per_class=10, latent_dim=50, hidden=(500,), unlabelled_batch=100, alpha=10.0,
                 error_target=0.19, min_gain=0.02, m1_steps=10_000, m1_latent_dim=50,
                 m1_hidden=(500,)),
-      quick=dict(num_steps=6000, error_target=0.2, min_gain=0.01, m1_steps=4000))
+      quick=dict(train=dict(num_steps=6000), error_target=0.2, min_gain=0.01, m1_steps=4000))

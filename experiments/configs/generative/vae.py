@@ -23,11 +23,12 @@ from experiments.configs.common import study_config
 def get_config(arg=None):
   return study_config(
       arg, 'vae',
-      full=dict(decoder='bernoulli', latent_dim=50, hidden=(400, 400), num_steps=20_000,
-                batch_size=100, eval_every=1000, learning_rate=1e-3, test_size=1000,
-                iwae_ks=(1, 10, 100, 1000, 5000), num_samples=64, nll_target=110.0),
+      full=dict(optimizer=dict(learning_rate=1e-3),
+                train=dict(num_steps=20_000, batch_size=100, eval_every=1000), decoder='bernoulli',
+                latent_dim=50, hidden=(400, 400), test_size=1000, iwae_ks=(1, 10, 100, 1000, 5000),
+                num_samples=64, nll_target=110.0),
       # L_k may dip by at most this much as k grows (Monte Carlo noise); the VAE's
       # NLL over independent pixels' (Bernoulli decoder only).
       claim=dict(min_iwae_step=-0.05, max_pixel_ratio=0.8),
-      quick=dict(latent_dim=20, hidden=(256, 256), num_steps=3000, eval_every=500,
+      quick=dict(train=dict(num_steps=3000, eval_every=500), latent_dim=20, hidden=(256, 256),
                  test_size=500, iwae_ks=(1, 10, 100, 500), nll_target=125.0))

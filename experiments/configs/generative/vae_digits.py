@@ -22,9 +22,10 @@ from experiments.configs.common import study_config
 def get_config(arg=None):
   return study_config(
       arg, 'vae_digits',
-      full=dict(decoder='gaussian', latent_dim=8, hidden=(256, 256), num_steps=3000,
-                batch_size=64, eval_every=500, learning_rate=1e-3, test_size=360,
-                iwae_ks=(1, 10, 100, 1000, 5000), num_samples=64, nll_target=3.0),
+      full=dict(optimizer=dict(learning_rate=1e-3),
+                train=dict(num_steps=3000, batch_size=64, eval_every=500), decoder='gaussian',
+                latent_dim=8, hidden=(256, 256), test_size=360, iwae_ks=(1, 10, 100, 1000, 5000),
+                num_samples=64, nll_target=3.0),
       # L_k may dip by at most this much as k grows (Monte Carlo noise).
       claim=dict(min_iwae_step=-0.05),
       quick=dict(iwae_ks=(1, 10, 100, 1000)))

@@ -29,13 +29,13 @@ from experiments.configs.common import study_config
 def get_config(arg=None):
   return study_config(
       arg, 'batch_size_lr',
-      full=dict(dataset='mnist1d', num_train=4000, chunk_size=1000, loss='mse',
-                model={'name': 'mlp', 'hidden_sizes': (200, 200)},
+      full=dict(data=dict(name='mnist1d'), train=dict(epochs=40), num_train=4000, chunk_size=1000,
+                loss='mse', model={'name': 'mlp', 'hidden_sizes': (200, 200)},
                 learning_rates=(0.01, 0.02, 0.05, 0.1), batch_sizes=(16, 64, 256, 1024),
-                epochs=40, steps_per_dispatch=250),
+                steps_per_dispatch=250),
       # Spearman ρ(B, λ_max) at fixed η (median over η), ρ(η/B, λ_max), and the
       # largest λ_max·η/2 (GD's stability edge is 1).
       claim=dict(min_median_spearman_batch=0.8, max_spearman_ratio=-0.7,
                  max_sharpness_over_edge=1.1),
-      quick=dict(num_train=2000, learning_rates=(0.01, 0.02, 0.05), batch_sizes=(16, 64, 256),
-                 epochs=20))
+      quick=dict(train=dict(epochs=20), num_train=2000, learning_rates=(0.01, 0.02, 0.05),
+                 batch_sizes=(16, 64, 256)))

@@ -30,13 +30,14 @@ from experiments.configs.common import study_config
 def get_config(arg=None):
   return study_config(
       arg, 'double_descent',
-      full=dict(dataset='mnist1d_16k', num_train=4000, label_noise=0.15, learning_rate=0.01,
-                momentum=0.9, batch_size=100, epochs=500, eval_every_epochs=10,
-                min_width=2, max_width=300, num_widths=20, num_seeds=3),
+      full=dict(data=dict(name='mnist1d_16k'), optimizer=dict(learning_rate=0.01),
+                train=dict(batch_size=100, epochs=500, eval_every_epochs=10), num_train=4000,
+                label_noise=0.15, momentum=0.9, min_width=2, max_width=300, num_widths=20,
+                num_seeds=3),
       # Rise (points) from the classical minimum to the peak, the peak's width over
       # the interpolation threshold's, fall past the peak; the published peak (%),
       # claimed at the published scale only.
       claim=dict(min_rise=0.02, peak_over_threshold=(0.5, 2.0), min_fall=0.05),
       full_claim=dict(published_peak=(46.0, 62.0)),
-      quick=dict(num_train=2000, epochs=400, min_width=6, max_width=200, num_widths=7,
+      quick=dict(train=dict(epochs=400), num_train=2000, min_width=6, max_width=200, num_widths=7,
                  num_seeds=1))

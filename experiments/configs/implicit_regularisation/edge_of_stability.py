@@ -29,8 +29,8 @@ MODELS = {'mlp': {'name': 'mlp', 'hidden_sizes': (200, 200), 'activation': 'relu
           'cnn1d': {'name': 'cnn1d'}}
 LEARNING_RATES = {'mlp': (0.03, 0.04, 0.06), 'cnn1d': (0.1, 0.15)}
 # The CNN's steps cost ~10x the MLP's on CPU: fewer steps, sparser sharpness.
-SCHEDULE = {'mlp': {'num_steps': 5000, 'sharpness_every': 10},
-            'cnn1d': {'num_steps': 3000, 'sharpness_every': 25}}
+NUM_STEPS = {'mlp': 5000, 'cnn1d': 3000}
+SHARPNESS_EVERY = {'mlp': 10, 'cnn1d': 25}
 
 
 def get_config(arg=None):
@@ -40,10 +40,11 @@ def get_config(arg=None):
     raise ConfigError('model (config argument)', model, 'one of ' + ', '.join(MODELS))
   return study_config(
       args, 'edge_of_stability',
-      full=dict(dataset='mnist1d', num_train=1000, chunk_size=1000,
-                loss='mse', model=MODELS[model], learning_rates=LEARNING_RATES[model],
-                lanczos_tol=1e-3, **SCHEDULE[model]),
+      full=dict(data=dict(name='mnist1d'), train=dict(num_steps=NUM_STEPS[model]),
+                num_train=1000, chunk_size=1000, loss='mse', model=MODELS[model],
+                learning_rates=LEARNING_RATES[model], lanczos_tol=1e-3,
+                sharpness_every=SHARPNESS_EVERY[model]),
       # λ_max·η/2 hovers at 1 once it reaches 2/η; sharpening before it.
       claim=dict(eos_mean=(0.9, 1.2), min_sharpening=1.3),
-      quick=dict(learning_rates=(max(LEARNING_RATES[model]),), num_steps=1500,
+      quick=dict(train=dict(num_steps=1500), learning_rates=(max(LEARNING_RATES[model]),),
                  sharpness_every=20))

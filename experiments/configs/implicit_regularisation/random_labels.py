@@ -25,13 +25,14 @@ from experiments.configs.common import study_config
 def get_config(arg=None):
   return study_config(
       arg, 'random_labels',
-      full=dict(dataset='mnist5k', num_train=4000, fractions=(0.0, 0.2, 0.5, 0.8, 1.0),
-                model={'name': 'mlp', 'hidden_sizes': (512, 512)}, learning_rate=1e-3,
-                batch_size=100, max_steps=30000, eval_every=25,
+      full=dict(data=dict(name='mnist5k'), optimizer=dict(learning_rate=1e-3),
+                train=dict(batch_size=100, max_steps=30000, eval_every=25), num_train=4000,
+                fractions=(0.0, 0.2, 0.5, 0.8, 1.0),
+                model={'name': 'mlp', 'hidden_sizes': (512, 512)},
                 # Runs trained together as one vmap (0: all); whole groups are spread
                 # over devices, so results never depend on the device count.
                 runs_per_group=0),
       # Spearman ρ(p, test accuracy), test accuracy's distance from chance at the
       # largest p, and how much slower the noisiest labels fit than clean ones.
       claim=dict(max_spearman=-0.9, max_chance_gap=0.05, min_slowdown=2.0),
-      quick=dict(dataset='digits', num_train=1000))
+      quick=dict(data=dict(name='digits'), num_train=1000))

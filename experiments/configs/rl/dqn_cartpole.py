@@ -20,12 +20,11 @@ from experiments.configs.common import rl_config
 def get_config(arg=None):
   return rl_config(
       arg, 'dqn_cartpole',
-      full=dict(algorithm='dqn', env='CartPole-v1', total_timesteps=500_000, num_seeds=8,
-                num_envs=1, buffer_size=10_000, batch_size=128, learning_rate=2.5e-4,
-                gamma=0.99, train_frequency=10, learning_starts=10_000,
-                target_update_interval=500, start_e=1.0, end_e=0.05,
-                exploration_fraction=0.5, double_dqn=False, hidden_sizes=(120, 84),
-                cycles_per_update=50, target_return=400.0,
+      full=dict(optimizer=dict(learning_rate=2.5e-4), train=dict(batch_size=128), algorithm='dqn',
+                env='CartPole-v1', total_timesteps=500_000, num_seeds=8, num_envs=1,
+                buffer_size=10_000, gamma=0.99, train_frequency=10, learning_starts=10_000,
+                target_update_interval=500, start_e=1.0, end_e=0.05, exploration_fraction=0.5,
+                double_dqn=False, hidden_sizes=(120, 84), cycles_per_update=50, target_return=400.0,
                 reference='CartPole-v1 solved at 475; epsilon-greedy episodes'),
       quick=dict(total_timesteps=100_000, num_seeds=2, target_return=100.0,
                  reference='random play ~22'))

@@ -23,11 +23,10 @@ from experiments.configs.common import rl_config
 def get_config(arg=None):
   return rl_config(
       arg, 'dqn_mountaincar',
-      full=dict(algorithm='dqn', env='MountainCar-v0', total_timesteps=120_000, num_seeds=8,
-                num_envs=1, buffer_size=10_000, batch_size=128, learning_rate=4e-3,
-                gamma=0.98, train_frequency=2, learning_starts=1_000,
-                target_update_interval=600, start_e=1.0, end_e=0.07,
-                exploration_fraction=0.2, double_dqn=False, hidden_sizes=(64, 64),
-                cycles_per_update=100, target_return=-160.0,
-                reference='RL Zoo DQN ~-100; random play -200'),
+      full=dict(optimizer=dict(learning_rate=4e-3), train=dict(batch_size=128), algorithm='dqn',
+                env='MountainCar-v0', total_timesteps=120_000, num_seeds=8, num_envs=1,
+                buffer_size=10_000, gamma=0.98, train_frequency=2, learning_starts=1_000,
+                target_update_interval=600, start_e=1.0, end_e=0.07, exploration_fraction=0.2,
+                double_dqn=False, hidden_sizes=(64, 64), cycles_per_update=100,
+                target_return=-160.0, reference='RL Zoo DQN ~-100; random play -200'),
       quick=dict(num_seeds=2, target_return=-190.0, reference='random play -200'))

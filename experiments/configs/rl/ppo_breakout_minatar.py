@@ -20,8 +20,9 @@ from experiments.configs.common import PPO_CLASSIC_CONTROL, rl_config
 def get_config(arg=None):
   return rl_config(
       arg, 'ppo_breakout_minatar',
-      full=dict(PPO_CLASSIC_CONTROL, algorithm='ppo', env='Breakout-MinAtar',
+      full=dict(PPO_CLASSIC_CONTROL, optimizer=dict(learning_rate=5e-4), algorithm='ppo',
+                env='Breakout-MinAtar',
                 total_timesteps=1_000_000, num_seeds=2, num_envs=16, num_steps=128,
-                num_minibatches=4, learning_rate=5e-4, hidden_sizes=(256, 256),
-                target_return=5.0, reference='random play ~0.4'),
+                num_minibatches=4, hidden_sizes=(256, 256), target_return=5.0,
+                reference='random play ~0.4'),
       quick=dict(total_timesteps=300_000, target_return=2.0))

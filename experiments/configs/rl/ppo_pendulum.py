@@ -23,10 +23,10 @@ from experiments.configs.common import PPO_CLASSIC_CONTROL, rl_config
 def get_config(arg=None):
   return rl_config(
       arg, 'ppo_pendulum',
-      full=dict(PPO_CLASSIC_CONTROL, algorithm='ppo', env='Pendulum-v1',
-                total_timesteps=1_000_000, num_seeds=8, num_envs=8, num_steps=256,
-                update_epochs=10, num_minibatches=32, learning_rate=3e-4, gamma=0.95,
-                ent_coef=0.0, reward_scale=0.1, target_return=-175.0,
-                reference='gymnax checkpoint ~-130'),
+      full=dict(PPO_CLASSIC_CONTROL, optimizer=dict(learning_rate=3e-4), algorithm='ppo',
+                env='Pendulum-v1',
+                total_timesteps=1_000_000, num_seeds=8, num_envs=8, num_steps=256, update_epochs=10,
+                num_minibatches=32, gamma=0.95, ent_coef=0.0, reward_scale=0.1,
+                target_return=-175.0, reference='gymnax checkpoint ~-130'),
       quick=dict(total_timesteps=200_000, num_seeds=2, target_return=-400.0,
                  reference='random play ~-1200'))

@@ -20,9 +20,9 @@ from experiments.configs.common import rl_config
 def get_config(arg=None):
   return rl_config(
       arg, 'reinforce_cartpole',
-      full=dict(algorithm='reinforce', env='CartPole-v1', total_timesteps=1_000_000,
-                num_seeds=8, num_envs=8, num_steps=256, learning_rate=1e-3, gamma=0.99,
+      full=dict(optimizer=dict(learning_rate=1e-3), algorithm='reinforce', env='CartPole-v1',
+                total_timesteps=1_000_000, num_seeds=8, num_envs=8, num_steps=256, gamma=0.99,
                 ent_coef=0.01, vf_coef=0.5, max_grad_norm=0.5, hidden_sizes=(64, 64),
                 target_return=475.0, reference='CartPole-v1 solved at 475'),
-      quick=dict(total_timesteps=100_000, num_seeds=2, learning_rate=3e-3,
+      quick=dict(optimizer=dict(learning_rate=3e-3), total_timesteps=100_000, num_seeds=2,
                  target_return=100.0, reference='random play ~22'))

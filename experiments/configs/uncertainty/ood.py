@@ -14,7 +14,7 @@ ensemble's members are not. With Lakshminarayanan et al.'s adversarial training
 (--config.adversarial_fraction=0.01, also 4 of 4) the ensemble's AUROC is the
 best, 0.912 vs 0.907, but MC dropout keeps the lower NLL (0.052 vs 0.080).
 MNIST vs Fashion-MNIST as a second OOD set, with TFDS data prepared offline:
---config.far_ood_dataset=tfds:fashion_mnist --config.data_dir=DIR.
+--config.far_ood_dataset=tfds:fashion_mnist --config.data.dir=DIR.
 
 Quick variant (CI):
   python -m experiments.main --config=experiments/configs/uncertainty/ood.py:quick --workdir=/tmp/dl_course/uncertainty_ood_quick
@@ -27,7 +27,8 @@ from experiments.configs.common import study_config
 def get_config(arg=None):
   return study_config(
       arg, 'ood_held_out_classes',
-      full=dict(dataset='mnist5k', in_classes=(0, 1, 2, 3, 4), hidden_sizes=(256, 256),
-                dropout_rate=0.3, learning_rate=1e-3, batch_size=100, num_steps=3000,
-                mc_samples=50, ensemble_size=5, adversarial_fraction=0.0, far_ood_dataset=''),
-      quick=dict(num_steps=1000))
+      full=dict(data=dict(name='mnist5k'), optimizer=dict(learning_rate=1e-3),
+                train=dict(batch_size=100, num_steps=3000), in_classes=(0, 1, 2, 3, 4),
+                hidden_sizes=(256, 256), dropout_rate=0.3, mc_samples=50, ensemble_size=5,
+                adversarial_fraction=0.0, far_ood_dataset=''),
+      quick=dict(train=dict(num_steps=1000)))

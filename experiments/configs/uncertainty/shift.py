@@ -27,8 +27,8 @@ from experiments.configs.common import study_config
 def get_config(arg=None):
   return study_config(
       arg, 'dataset_shift',
-      full=dict(dataset='mnist5k', shift='rotation', intensities=tuple(range(0, 181, 15)),
-                validation_size=500, hidden_sizes=(256, 256), dropout_rate=0.3,
-                learning_rate=1e-3, batch_size=100, num_steps=3000, mc_samples=50,
-                ensemble_size=5, adversarial_fraction=0.0),
-      quick=dict(num_steps=1000, intensities=tuple(range(0, 181, 45)), ensemble_size=3))
+      full=dict(data=dict(name='mnist5k'), optimizer=dict(learning_rate=1e-3),
+                train=dict(batch_size=100, num_steps=3000), shift='rotation',
+                intensities=tuple(range(0, 181, 15)), validation_size=500, hidden_sizes=(256, 256),
+                dropout_rate=0.3, mc_samples=50, ensemble_size=5, adversarial_fraction=0.0),
+      quick=dict(train=dict(num_steps=1000), intensities=tuple(range(0, 181, 45)), ensemble_size=3))

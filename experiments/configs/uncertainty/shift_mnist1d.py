@@ -21,9 +21,9 @@ from experiments.configs.common import study_config
 def get_config(arg=None):
   return study_config(
       arg, 'dataset_shift_mnist1d',
-      full=dict(dataset='mnist1d', shift='noise',
-                intensities=(0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0),
-                validation_size=500, hidden_sizes=(256, 256), dropout_rate=0.3,
-                learning_rate=1e-3, batch_size=100, num_steps=3000, mc_samples=50,
-                ensemble_size=5, adversarial_fraction=0.0),
-      quick=dict(num_steps=1000, intensities=(0, 0.5, 1.0, 2.0), ensemble_size=3))
+      full=dict(data=dict(name='mnist1d'), optimizer=dict(learning_rate=1e-3),
+                train=dict(batch_size=100, num_steps=3000), shift='noise',
+                intensities=(0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0), validation_size=500,
+                hidden_sizes=(256, 256), dropout_rate=0.3, mc_samples=50, ensemble_size=5,
+                adversarial_fraction=0.0),
+      quick=dict(train=dict(num_steps=1000), intensities=(0, 0.5, 1.0, 2.0), ensemble_size=3))

@@ -29,15 +29,15 @@ from experiments.configs.common import study_config
 def get_config(arg=None):
   return study_config(
       arg, 'uci_regression',
-      full=dict(datasets=('boston', 'diabetes'), num_splits=20, hidden=50,
+      full=dict(optimizer=dict(learning_rate=1e-3), train=dict(epochs=2000, batch_size=32),
+                datasets=('boston', 'diabetes'), num_splits=20, hidden=50,
                 dropout_rates=(0.005, 0.01, 0.05, 0.1),
                 taus={'boston': (0.1, 0.15, 0.2), 'diabetes': (2.5e-4, 3.5e-4, 5e-4)},
-                epochs=2000, batch_size=32, learning_rate=1e-3, validation_samples=1000,
-                test_samples=10000, ensemble_size=5, ensemble_epochs=40,
+                validation_samples=1000, test_samples=10000, ensemble_size=5, ensemble_epochs=40,
                 ensemble_learning_rate=1e-2, adversarial_epsilon=0.01),
       # Boston, 20 splits: the published test log-likelihoods (higher is better) and
       # RMSEs (Gal & Ghahramani 2016, table 1; Lakshminarayanan et al. 2017, table 1).
       # MC dropout's RMSE only at full length (20 splits, 2,000 epochs).
       claim=dict(mc_dropout_ll=-2.46, ensembles_ll=-2.41, ensembles_rmse=3.28),
       full_claim=dict(mc_dropout_rmse=2.97),
-      quick=dict(datasets=('boston',), num_splits=5, epochs=1000))
+      quick=dict(train=dict(epochs=1000), datasets=('boston',), num_splits=5))
