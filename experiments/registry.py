@@ -68,6 +68,9 @@ def _diverge_in(steps: int, *more: str) -> tuple[str, ...]:
 
 CLASSIFICATION_SHORT_CHUNKS = ('steps_per_dispatch=50', 'train.eval_every=50',
                                'checkpoint_every=50')
+# The uncertainty classifiers: the ensemble, then the dropout network, one
+# 100-step chunk each.
+ONE_CHUNK_PER_STAGE = ('train.num_steps=100',)
 # train_in_blocks studies: blocks of 20 steps, three of them.
 SHORT_BLOCKS = ('train.num_steps=60', 'train.eval_every=20')
 
@@ -117,11 +120,14 @@ _STUDIES = [
                 diverge=('optimizer.learning_rate=1e30', 'train.epochs=10', 'num_splits=2'),
                 resume_check=('train.epochs=10', 'num_splits=2', 'ensemble_epochs=2')),
     from_module('dataset_shift', 'uncertainty', shift_config, shift_study,
-                diverge=('optimizer.learning_rate=1e30', 'train.num_steps=100')),
+                resumes=True, diverge=('optimizer.learning_rate=1e30', 'train.num_steps=100'),
+                resume_check=ONE_CHUNK_PER_STAGE),
     from_module('dataset_shift_mnist1d', 'uncertainty', shift_mnist1d_config, shift_study,
-                diverge=('optimizer.learning_rate=1e30', 'train.num_steps=100')),
+                resumes=True, diverge=('optimizer.learning_rate=1e30', 'train.num_steps=100'),
+                resume_check=ONE_CHUNK_PER_STAGE),
     from_module('ood_held_out_classes', 'uncertainty', ood_config, ood_study,
-                diverge=('optimizer.learning_rate=1e30', 'train.num_steps=100')),
+                resumes=True, diverge=('optimizer.learning_rate=1e30', 'train.num_steps=100'),
+                resume_check=ONE_CHUNK_PER_STAGE),
     _rl('ppo_cartpole', ppo_cartpole),
     _rl('ppo_acrobot', ppo_acrobot),
     _rl('reinforce_cartpole', reinforce_cartpole),
@@ -147,7 +153,7 @@ _STUDIES = [
     from_module('attention', 'fundamentals', attention_config, attention_study,
                 diverge=_diverge_in(50, 'train_examples=2000')),
     from_module('visualisation', 'fundamentals', visualisation_config, visualisation_study,
-                diverge=_diverge_in(100)),
+                resumes=True, diverge=_diverge_in(100), resume_check=SHORT_BLOCKS),
     from_module('flows2d', 'generative', flows2d_config, flows2d_study,
                 diverge=('optimizer.learning_rate=1e30', 'train.num_steps=100',
                          'steps_per_block=100')),

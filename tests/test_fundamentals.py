@@ -365,3 +365,24 @@ def test_few_labels_takes_that_many_of_each_class():
   assert set(y[chosen]) == set(range(5, 10))
   with pytest.raises(ConfigError, match='labels_per_class'):
     cnn_study.few_labels(y, range(5, 10), 8, seed=0)
+
+
+def test_load_run_gives_back_the_explained_cnn(tmp_path):
+  """The visualisation study's CNN, from its stage checkpoint, scores the last
+  test accuracy the run logged."""
+  import dl_course
+  from dl_course.data import load
+  from experiments.registry import STUDIES
+  study = STUDIES['visualisation']
+  config = study.get_config('quick')
+  config.train.num_steps, config.train.eval_every = 40, 20
+  config.num_explained, config.maximise_steps = 20, 5
+  study.run(config, tmp_path)
+  loaded = dl_course.load_run(tmp_path)
+  cnn = loaded.stages['cnn']
+  assert cnn.step == 40 and set(cnn.state) == {'params', 'opt_state'}
+  test = load('mnist5k', 'test')
+  accuracy = np.mean(np.argmax(cnn.model.apply({'params': cnn.params}, test.x), -1) == test.y)
+  logged = [r for r in loaded.metrics if 'test/accuracy' in r]
+  assert logged[-1]['step'] == 40
+  assert accuracy == pytest.approx(logged[-1]['test/accuracy'], abs=1e-6)

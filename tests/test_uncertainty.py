@@ -258,3 +258,28 @@ def test_far_ood_dataset_errors_are_one_line_and_come_before_training(tmp_path, 
               '--config=experiments/configs/uncertainty/ood.py:quick', f'--workdir={tmp_path}',
               f'--config.data.dir={tmp_path}', override], timeout=60)
   assert_one_line_error(done, expected)
+
+
+def test_load_run_gives_back_the_ood_ensemble_and_dropout_network(tmp_path):
+  """The stage checkpoints of the OOD study: member 0 of the ensemble, applied to
+  the held-in test digits, gives the softmax accuracy and NLL the run logged."""
+  import dl_course
+  from dl_course.uncertainty import ood_study
+  from experiments.registry import STUDIES
+  study = STUDIES['ood_held_out_classes']
+  config = study.get_config('quick')
+  config.train.num_steps, config.ensemble_size = 200, 2
+  study.run(config, tmp_path)
+  loaded = dl_course.load_run(tmp_path)
+  assert sorted(loaded.stages) == ['ensemble', 'mc_dropout']
+  ensemble, dropout = loaded.stages['ensemble'], loaded.stages['mc_dropout']
+  assert ensemble.step == dropout.step == 200
+  assert ensemble.model.dropout_rate == 0 and dropout.model.dropout_rate == config.dropout_rate
+  test = load(config.data.name, 'test')
+  x_in, y_in, _ = ood_study.split_by_class(test.x, test.y, config.in_classes)
+  member_0 = jax.tree.map(lambda p: p[0], ensemble.params)
+  probs = jax.nn.softmax(ensemble.model.apply({'params': member_0}, x_in))[None]
+  report = metrics.classification_report(np.asarray(probs, np.float64), y_in)
+  logged = next(r for r in loaded.metrics if r.get('method') == 'softmax')
+  assert report['accuracy'] == pytest.approx(logged['accuracy'], abs=1e-6)
+  assert report['nll'] == pytest.approx(logged['nll'], rel=1e-5)

@@ -80,3 +80,15 @@ def train_in_blocks(loss_fn: Callable, evaluate: Callable, params, tx, x, y, *, 
                              {'losses': losses, 'evaluations': evaluations},
                              last=first + eval_every >= num_steps)
   return params, np.array(losses), np.array(evaluations)
+
+
+def block_ends(num_steps: int, eval_every: int) -> list[int]:
+  """The steps at which train_in_blocks records: eval_every, 2·eval_every, ..., num_steps."""
+  return list(range(eval_every, num_steps + 1, eval_every))
+
+
+def train_args(config) -> dict:
+  """train_in_blocks' run length, batch and logging grid from a config's `train`
+  section, with the data-order seed: the same four keys in every study."""
+  return dict(seed=config.seed, num_steps=config.train.num_steps,
+              batch_size=config.train.batch_size, eval_every=config.train.eval_every)

@@ -19,7 +19,7 @@ from dl_course.claims import Claim, at_least
 from dl_course.config import check_multiple, check_range
 from dl_course.errors import ConfigError
 from dl_course.fundamentals import attention, dates
-from dl_course.engine.blocks import train_in_blocks
+from dl_course.engine.blocks import block_ends, train_args, train_in_blocks
 from dl_course.plots import plt, save_figure
 
 MODELS = ('additive', 'dot', 'transformer')
@@ -69,9 +69,7 @@ def train_model(name: str, config, train, test, log) -> dict:
     log({'step': step, 'model': name, 'train/loss': value, 'test/sequence_accuracy': accuracy})
 
   params, losses, accuracies = train_in_blocks(
-      loss, sequence_accuracy, params, tx, train[0], train[1], seed=config.seed,
-      num_steps=config.train.num_steps, batch_size=config.train.batch_size,
-      eval_every=config.train.eval_every, log=record)
+      loss, sequence_accuracy, params, tx, train[0], train[1], **train_args(config), log=record)
   tokens, weights = jax.jit(greedy)(params, x_test)
   tokens = np.asarray(tokens)
   return {'train_loss': losses.tolist(), 'sequence_accuracy': accuracies.tolist(),
@@ -85,13 +83,9 @@ def train_model(name: str, config, train, test, log) -> dict:
 def run(config, log) -> dict:
   train = dates.make_split('train', config.train_examples, config.seed)
   test = dates.make_split('test', config.test_examples, config.seed)
-  return {
-      'steps':
-          list(range(config.train.eval_every, config.train.num_steps + 1, config.train.eval_every)),
-      'models': {
-          name: train_model(name, config, train, test, log) for name in config.models
-      }
-  }
+  return {'steps': block_ends(config.train.num_steps, config.train.eval_every),
+          'models': {name: train_model(name, config, train, test, log)
+                     for name in config.models}}
 
 
 NAMES = {'additive': 'GRU encoder-decoder, additive attention',

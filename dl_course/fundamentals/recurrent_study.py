@@ -29,7 +29,7 @@ from dl_course.claims import Claim, at_least
 from dl_course.config import check_choice, check_multiple, check_number_list, check_range
 from dl_course.errors import ConfigError
 from dl_course.fundamentals import recurrent
-from dl_course.engine.blocks import train_in_blocks
+from dl_course.engine.blocks import block_ends, train_args, train_in_blocks
 from dl_course.plots import plt, save_figure
 
 
@@ -108,16 +108,9 @@ def classify_mnist1d(config, log) -> dict:
 
   _, losses, accuracies = train_in_blocks(
       loss, test_accuracy, init(jax.random.key(config.seed)), tx, train.x, train.y,
-      seed=config.seed, num_steps=config.train.num_steps, batch_size=config.train.batch_size,
-      eval_every=config.train.eval_every, log=record)
-  return {
-      'steps':
-          list(range(config.train.eval_every, config.train.num_steps + 1, config.train.eval_every)),
-      'train_loss':
-          losses.tolist(),
-      'test_accuracy':
-          accuracies.tolist()
-  }
+      **train_args(config), log=record)
+  return {'steps': block_ends(config.train.num_steps, config.train.eval_every),
+          'train_loss': losses.tolist(), 'test_accuracy': accuracies.tolist()}
 
 
 def run(config, log) -> dict:

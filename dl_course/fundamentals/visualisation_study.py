@@ -28,7 +28,7 @@ from dl_course.claims import Claim, at_least, at_most
 from dl_course.config import check_multiple, check_number_list, check_range
 from dl_course.errors import ConfigError
 from dl_course.fundamentals import visualise
-from dl_course.engine.blocks import train_in_blocks
+from dl_course.engine.blocks import train_args, train_in_blocks
 from dl_course.plots import plt, save_figure
 
 
@@ -45,8 +45,14 @@ def validate(config) -> None:
   check_multiple(config, 'train.num_steps', 'train.eval_every')
 
 
-def train(config, train_split, test_split, log):
-  model = visualise.CAMNet(train_split.info.num_classes, tuple(config.channels))
+def stage_model(config, stage: str = 'cnn'):
+  """The CNN the study explains (its one stage, 'cnn'), for load_run."""
+  del stage
+  return visualise.CAMNet(data.load('mnist5k', 'test').info.num_classes, tuple(config.channels))
+
+
+def train(config, train_split, test_split, progress):
+  model = stage_model(config)
   params = model.init(jax.random.key(config.seed), train_split.x[:1])['params']
   x_test, y_test = jnp.asarray(test_split.x), jnp.asarray(test_split.y)
 
@@ -58,20 +64,12 @@ def train(config, train_split, test_split, log):
     return jnp.mean(model.apply({'params': params}, x_test).argmax(-1) == y_test)
 
   def record(step, value, test_accuracy):
-    log({'step': step, 'train/loss': value, 'test/accuracy': test_accuracy})
+    progress.log({'step': step, 'train/loss': value, 'test/accuracy': test_accuracy})
 
-  params, losses, accuracies = train_in_blocks(loss,
-                                               accuracy,
-                                               params,
-                                               optax.adam(config.optimizer.learning_rate),
-                                               train_split.x,
-                                               train_split.y,
-                                               seed=config.seed,
-                                               num_steps=config.train.num_steps,
-                                               batch_size=config.train.batch_size,
-                                               eval_every=config.train.eval_every,
-                                               log=record,
-                                               scan=False)
+  params, losses, accuracies = train_in_blocks(
+      loss, accuracy, params, optax.adam(config.optimizer.learning_rate), train_split.x,
+      train_split.y, **train_args(config), log=record,
+      scan=False, checkpoints=progress.checkpoints('cnn'))
   return model, params, accuracies
 
 
@@ -110,9 +108,9 @@ def pointing_game(config, model, params, x, y) -> float:
   return hits / len(cams)
 
 
-def run(config, log) -> dict:
+def run(config, progress) -> dict:
   train_split, test_split = data.load('mnist5k', 'train'), data.load('mnist5k', 'test')
-  model, params, accuracies = train(config, train_split, test_split, log)
+  model, params, accuracies = train(config, train_split, test_split, progress)
   x = jnp.asarray(test_split.x[:config.num_explained])
   y = jnp.asarray(test_split.y[:config.num_explained])
   classes = jnp.arange(train_split.info.num_classes)

@@ -29,7 +29,7 @@ from dl_course import data
 from dl_course.claims import Claim, at_most
 from dl_course.config import check_multiple, check_number_list, check_range
 from dl_course.errors import ConfigError
-from dl_course.engine.blocks import train_in_blocks
+from dl_course.engine.blocks import train_args, train_in_blocks
 from dl_course.generative.images import image_grid
 from dl_course.plots import plt, save_figure
 
@@ -132,18 +132,9 @@ def denoising(config, log) -> dict:
     def record(step, train_mse, test_value, name=name):
       log({'step': step, 'model': name, 'train/mse': train_mse, 'test/mse': test_value})
 
-    params, _, _ = train_in_blocks(loss,
-                                   test_mse,
-                                   params,
-                                   optax.adam(config.optimizer.learning_rate),
-                                   train,
-                                   np.zeros(len(train)),
-                                   seed=config.seed,
-                                   num_steps=config.train.num_steps,
-                                   batch_size=config.train.batch_size,
-                                   eval_every=config.train.eval_every,
-                                   log=record,
-                                   key=jax.random.fold_in(root, 3))
+    params, _, _ = train_in_blocks(
+        loss, test_mse, params, optax.adam(config.optimizer.learning_rate), train,
+        np.zeros(len(train)), **train_args(config), log=record, key=jax.random.fold_in(root, 3))
     results[name] = [float(jnp.mean((model.apply({'params': params}, test + s * test_noise)
                                      - test) ** 2)) for s in config.noise_levels]
     if name == 'denoising':

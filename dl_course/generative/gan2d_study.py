@@ -41,15 +41,11 @@ def run(config, log) -> dict:
   keys = jax.random.split(jax.random.key(config.seed), config.num_seeds)
   results = {}
   for kind in config.losses:
-    train = gan.make_train(lambda key, n: toy2d.draw('8gaussians', key, n),
-                           data_dim=2,
-                           noise_dim=config.noise_dim,
-                           hidden=tuple(config.hidden),
-                           generator_loss_kind=kind,
-                           num_steps=config.train.num_steps,
-                           batch_size=config.train.batch_size,
-                           learning_rate=config.optimizer.learning_rate,
-                           num_samples=config.num_samples)
+    train = gan.make_train(
+        lambda key, n: toy2d.draw('8gaussians', key, n), data_dim=2,
+        noise_dim=config.noise_dim, hidden=tuple(config.hidden), generator_loss_kind=kind,
+        num_steps=config.train.num_steps, batch_size=config.train.batch_size,
+        learning_rate=config.optimizer.learning_rate, num_samples=config.num_samples)
     samples, losses = jax.jit(jax.vmap(train))(keys)
     covered, quality, shares = [], [], []
     for seed_samples in samples:

@@ -27,7 +27,7 @@ import optax
 from dl_course.claims import Claim, at_least, at_most
 from dl_course.config import check_multiple, check_number_list, check_range
 from dl_course.errors import ConfigError
-from dl_course.engine.blocks import train_in_blocks
+from dl_course.engine.blocks import train_args, train_in_blocks
 from dl_course.generative import gumbel
 from dl_course.generative.images import binarised_mnist5k, image_grid
 from dl_course.plots import plt, save_figure
@@ -78,20 +78,11 @@ def run(config, log) -> dict:
       log({'step': step, 'estimator': estimator, 'train/neg_relaxed_elbo': train_loss,
            'test/elbo': test_value, 'temperature': float(temperature(config, step))})
 
-    params, train_curve, test_curve = train_in_blocks(loss,
-                                                      test_elbo,
-                                                      params,
-                                                      optax.adam(config.optimizer.learning_rate),
-                                                      train,
-                                                      np.zeros(len(train)),
-                                                      seed=config.seed,
-                                                      num_steps=config.train.num_steps,
-                                                      batch_size=config.train.batch_size,
-                                                      eval_every=config.train.eval_every,
-                                                      log=record,
-                                                      key=jax.random.fold_in(root, 20 + index),
-                                                      metric_names=('train/neg_relaxed_elbo',
-                                                                    'test/elbo'))
+    params, train_curve, test_curve = train_in_blocks(
+        loss, test_elbo, params, optax.adam(config.optimizer.learning_rate), train,
+        np.zeros(len(train)), **train_args(config), log=record,
+        key=jax.random.fold_in(root, 20 + index),
+        metric_names=('train/neg_relaxed_elbo', 'test/elbo'))
     trained[estimator] = params
     results[estimator] = {'test_neg_elbo': -float(test_curve[-1]),
                           'curve': {'train': train_curve.tolist(), 'test': test_curve.tolist()}}

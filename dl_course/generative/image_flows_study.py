@@ -24,7 +24,7 @@ import optax
 
 from dl_course.claims import Claim, at_most
 from dl_course.config import check_choice, check_multiple, check_range
-from dl_course.engine.blocks import train_in_blocks
+from dl_course.engine.blocks import train_args, train_in_blocks
 from dl_course.generative import flows
 from dl_course.generative.images import (PIXEL_LEVELS, image_grid, independent_pixel_bits,
                                          integer_images)
@@ -77,22 +77,11 @@ def run(config, progress) -> dict:
                    optax.adam(optax.warmup_cosine_decay_schedule(
                        0.0, config.optimizer.learning_rate, min(200, config.train.num_steps // 10),
                        config.train.num_steps)))
-  params, train_curve, test_curve = train_in_blocks(loss,
-                                                    test_bits,
-                                                    variables['params'],
-                                                    tx,
-                                                    train,
-                                                    np.zeros(len(train)),
-                                                    seed=config.seed,
-                                                    num_steps=config.train.num_steps,
-                                                    batch_size=config.train.batch_size,
-                                                    eval_every=config.train.eval_every,
-                                                    log=record,
-                                                    scan=False,
-                                                    key=noise_key,
-                                                    metric_names=('train/bits_per_dim',
-                                                                  'test/bits_per_dim'),
-                                                    checkpoints=progress.checkpoints('flow'))
+  params, train_curve, test_curve = train_in_blocks(
+      loss, test_bits, variables['params'], tx, train, np.zeros(len(train)), **train_args(config),
+      log=record, scan=False, key=noise_key,
+      metric_names=('train/bits_per_dim', 'test/bits_per_dim'),
+      checkpoints=progress.checkpoints('flow'))
   variables = {**constants, 'params': params}
   final_test_bits = float(jax.jit(lambda p: bits(p, test_images, eval_key).mean())(params))
 

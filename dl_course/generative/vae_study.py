@@ -28,7 +28,7 @@ import optax
 from dl_course.claims import Claim, at_most
 from dl_course.config import check_choice, check_multiple, check_number_list, check_range
 from dl_course.errors import ConfigError
-from dl_course.engine.blocks import train_in_blocks
+from dl_course.engine.blocks import train_args, train_in_blocks
 from dl_course.generative import flows, vae
 from dl_course.generative.images import (PIXEL_LEVELS, binarised_mnist5k, image_grid,
                                          independent_pixel_bits, integer_images)
@@ -91,28 +91,14 @@ def run(config, progress) -> dict:
   def record(step, train_loss, test_value):
     progress.log({'step': step, 'train/neg_elbo': train_loss, 'test/elbo': test_value})
 
-  params, train_curve, test_curve = train_in_blocks(loss,
-                                                    test_elbo,
-                                                    params,
-                                                    optax.adam(config.optimizer.learning_rate),
-                                                    train,
-                                                    np.zeros(len(train)),
-                                                    seed=config.seed,
-                                                    num_steps=config.train.num_steps,
-                                                    batch_size=config.train.batch_size,
-                                                    eval_every=config.train.eval_every,
-                                                    log=record,
-                                                    key=train_key,
-                                                    metric_names=('train/neg_elbo', 'test/elbo'),
-                                                    checkpoints=progress.checkpoints('vae'))
+  params, train_curve, test_curve = train_in_blocks(
+      loss, test_elbo, params, optax.adam(config.optimizer.learning_rate), train,
+      np.zeros(len(train)), **train_args(config), log=record, key=train_key,
+      metric_names=('train/neg_elbo', 'test/elbo'), checkpoints=progress.checkpoints('vae'))
 
   bounds = vae.iwae_bounds(model, params, test_x, eval_key, tuple(config.iwae_ks))
-  progress.log({
-      'step': config.train.num_steps,
-      'iwae_bounds': {
-          str(k): v for k, v in bounds.items()
-      }
-  })
+  progress.log({'step': config.train.num_steps,
+                'iwae_bounds': {str(k): v for k, v in bounds.items()}})
   samples, interpolations = draw_pictures(model, params, test_x, sample_key, config.num_samples)
   if levels is None:
     means = np.clip(train.mean(0), 1e-3, 1 - 1e-3)

@@ -69,17 +69,10 @@ def train_width(config, width, x, y_noisy, x_test, y_test, num_classes, checkpoi
     del step, metrics
     curves['test_error'].append((1 - np.asarray(accuracy(states.params, x_test, y_test))).tolist())
 
-  states, _ = grid.train_grid(chunk,
-                              states,
-                              x,
-                              labels_RN,
-                              seed=config.seed,
-                              batch_size=config.train.batch_size,
-                              num_steps=config.train.epochs * steps_per_epoch,
-                              chunk_steps=chunk_steps,
-                              after_chunk=record_test_error,
-                              checkpoints=checkpoints,
-                              carry=curves)
+  states, _ = grid.train_grid(
+      chunk, states, x, labels_RN, seed=config.seed, batch_size=config.train.batch_size,
+      num_steps=config.train.epochs * steps_per_epoch, chunk_steps=chunk_steps,
+      after_chunk=record_test_error, checkpoints=checkpoints, carry=curves)
   train_error = 1 - np.asarray(accuracy(states.params, x, y_noisy))
   test_error = 1 - np.asarray(accuracy(states.params, x_test, y_test))
   return {'width': width,

@@ -81,17 +81,10 @@ def run(config, progress) -> dict:
     carry.update(train_accuracy=train_accuracy.tolist(), test_accuracy=test_accuracy.tolist())
     return None not in steps_to_fit
 
-  states, step = grid.train_grid(chunk,
-                                 states,
-                                 x,
-                                 labels_RN,
-                                 seed=config.seed,
-                                 batch_size=config.train.batch_size,
-                                 num_steps=config.train.max_steps,
-                                 chunk_steps=config.train.eval_every,
-                                 after_chunk=evaluate,
-                                 checkpoints=progress.checkpoints('grid'),
-                                 carry=carry)
+  states, step = grid.train_grid(
+      chunk, states, x, labels_RN, seed=config.seed, batch_size=config.train.batch_size,
+      num_steps=config.train.max_steps, chunk_steps=config.train.eval_every, after_chunk=evaluate,
+      checkpoints=progress.checkpoints('grid'), carry=carry)
   return {'fractions': list(config.fractions), 'steps_to_fit': carry['steps_to_fit'],
           'train_accuracy': carry['train_accuracy'], 'test_accuracy': carry['test_accuracy'],
           'steps': step, 'num_train': len(x), 'chance': 1 / num_classes}

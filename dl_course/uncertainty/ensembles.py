@@ -17,11 +17,13 @@ from dl_course.engine.steps import classification_loss
 
 def train_members(model, x, y, keys_M, *, learning_rate: float, num_steps: int,
                   batch_size: int, seed: int, steps_per_dispatch: int = 100,
-                  loss_fn=classification_loss, adversarial_fraction: float = 0.0):
+                  loss_fn=classification_loss, adversarial_fraction: float = 0.0,
+                  checkpoints=None):
   """Trains one member per key with Adam; returns the stacked TrainState [M].
 
   adversarial_fraction > 0 adds fast-gradient-sign training with epsilon that
   fraction of each input feature's range over the training set (the paper: 1 %).
+  With `checkpoints` (a stage's, engine/progress.py) the members resume.
   """
   tx = grid.adam_with_rate()
   members = len(keys_M)
@@ -31,7 +33,8 @@ def train_members(model, x, y, keys_M, *, learning_rate: float, num_steps: int,
   chunk = grid.make_grid_chunk(model, tx, loss_fn, epsilon)
   labels_MN = np.tile(y, (members,) + (1,) * y.ndim)
   states, _ = grid.train_grid(chunk, states, x, labels_MN, seed=seed, batch_size=batch_size,
-                              num_steps=num_steps, chunk_steps=steps_per_dispatch)
+                              num_steps=num_steps, chunk_steps=steps_per_dispatch,
+                              checkpoints=checkpoints)
   return states
 
 

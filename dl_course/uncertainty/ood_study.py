@@ -39,13 +39,14 @@ def split_by_class(x, y, in_classes):
   return x[inside], remap[y[inside]], x[~inside]
 
 
-def run(config, log) -> dict:
+def run(config, progress) -> dict:
   train = data.load(config.data.name, 'train', config.data.dir)
   test = data.load(config.data.name, 'test', config.data.dir)
   x, y, _ = split_by_class(train.x, train.y, config.in_classes)
   x_in, y_in, x_out = split_by_class(test.x, test.y, config.in_classes)
   far = load_far_ood(config, x_in.shape[1:])  # before training: a bad name fails at once
-  trained = classifiers.train_classifiers(config, x, y, len(config.in_classes))
+  trained = classifiers.train_classifiers(config, x, y, len(config.in_classes),
+                                          progress=progress)
   inside, outside = trained.predict(x_in), trained.predict(x_out)
   far_outside = trained.predict(far) if far is not None else None
   summary = {'num_train': len(x), 'num_test_in': len(x_in), 'num_test_out': len(x_out)}
@@ -62,9 +63,14 @@ def run(config, log) -> dict:
     summary[method] = {**report, 'ood': detection,
                        'entropy_in': scores_in['entropy'].tolist(),
                        'entropy_out': scores_out['entropy'].tolist()}
-    log({'step': config.train.num_steps, 'method': method, **report,
-         **{f'ood/{s}/{k}': v for s, d in detection.items() for k, v in d.items()}})
+    progress.log({'step': config.train.num_steps, 'method': method, **report,
+                  **{f'ood/{s}/{k}': v for s, d in detection.items() for k, v in d.items()}})
   return summary
+
+
+def stage_model(config, stage: str):
+  """The MLP of a stage ('ensemble' or 'mc_dropout'), for load_run."""
+  return classifiers.stage_model(config, stage, len(config.in_classes))
 
 
 def load_far_ood(config, shape):

@@ -71,13 +71,13 @@ def split_validation(x, y, size: int, seed: int):
   return (x[order[size:]], y[order[size:]]), (x[order[:size]], y[order[:size]])
 
 
-def run(config, log) -> dict:
+def run(config, progress) -> dict:
   train = data.load(config.data.name, 'train', config.data.dir)
   test = data.load(config.data.name, 'test', config.data.dir)
   check_shift_fits(test.x, config.shift)  # before training, not after it
   (x, y), validation = split_validation(train.x, train.y, config.validation_size, config.seed)
-  num_classes = int(max(train.y.max(), test.y.max())) + 1
-  trained = classifiers.train_classifiers(config, x, y, num_classes, validation)
+  trained = classifiers.train_classifiers(config, x, y, num_classes(train, test), validation,
+                                          progress=progress)
   curves = {m: {s: [] for s in SCORES} for m in METHODS}
   reliability = {}
   for intensity in config.intensities:
@@ -87,7 +87,8 @@ def run(config, log) -> dict:
       report['entropy'] = float(metrics.entropy(member_probs.mean(0)).mean())
       for score in SCORES:
         curves[method][score].append(report[score])
-      log({'step': config.train.num_steps, 'intensity': intensity, 'method': method, **report})
+      progress.log({'step': config.train.num_steps, 'intensity': intensity, 'method': method,
+                    **report})
       if intensity in (0, reliability_intensity(config)):
         bins = metrics.calibration_bins(member_probs.mean(0), test.y, 10)
         reliability.setdefault(method, {})[str(intensity)] = {k: v.tolist()
@@ -96,6 +97,17 @@ def run(config, log) -> dict:
           'temperature': trained.temperature, 'num_train': len(x),
           'num_validation': len(validation[0]), 'num_test': len(test.x),
           'curves': curves, 'reliability': reliability}
+
+
+def num_classes(train, test) -> int:
+  return int(max(train.y.max(), test.y.max())) + 1
+
+
+def stage_model(config, stage: str):
+  """The MLP of a stage ('ensemble' or 'mc_dropout'), for load_run."""
+  train = data.load(config.data.name, 'train', config.data.dir)
+  test = data.load(config.data.name, 'test', config.data.dir)
+  return classifiers.stage_model(config, stage, num_classes(train, test))
 
 
 def reliability_intensity(config) -> float:

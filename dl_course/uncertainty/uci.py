@@ -177,14 +177,11 @@ def _fit_and_score(x, y, fit_idx, score_idx, grid, config, num_samples, choose: 
   decay = PRIOR_LENGTH_SCALE ** 2 * (1 - p) / (2 * n * tau)
   keys = jax.random.split(jax.random.key(config.seed), len(settings))
   params = jax.vmap(lambda k: init_mlp(k, x.shape[1], config.hidden, 1))(keys)
-  params = train_runs(dropout_loss,
-                      params, {
-                          'x': jnp.asarray(xf[split_of_run], jnp.float32),
-                          'y': jnp.asarray(yf[split_of_run], jnp.float32)
-                      }, {
-                          'p': jnp.asarray(p, jnp.float32),
-                          'weight_decay': jnp.asarray(decay, jnp.float32)
-                      },
+  params = train_runs(dropout_loss, params,
+                      {'x': jnp.asarray(xf[split_of_run], jnp.float32),
+                       'y': jnp.asarray(yf[split_of_run], jnp.float32)},
+                      {'p': jnp.asarray(p, jnp.float32),
+                       'weight_decay': jnp.asarray(decay, jnp.float32)},
                       num_steps=config.train.epochs * n // config.train.batch_size,
                       batch_size=config.train.batch_size,
                       learning_rate=config.optimizer.learning_rate,
@@ -229,14 +226,11 @@ def deep_ensembles(x, y, train_idx, test_idx, config) -> dict:
                           len(split_of_run))
   params = jax.vmap(lambda k: init_mlp(k, x.shape[1], config.hidden, 2))(keys)
   n = train_idx.shape[1]
-  params = train_runs(ensemble_loss,
-                      params, {
-                          'x': jnp.asarray(xf[split_of_run], jnp.float32),
-                          'y': jnp.asarray(yf[split_of_run], jnp.float32)
-                      }, {
-                          'epsilon_D': jnp.asarray(epsilon[split_of_run], jnp.float32),
-                          'adversarial': jnp.full(len(split_of_run), config.adversarial_epsilon > 0)
-                      },
+  params = train_runs(ensemble_loss, params,
+                      {'x': jnp.asarray(xf[split_of_run], jnp.float32),
+                       'y': jnp.asarray(yf[split_of_run], jnp.float32)},
+                      {'epsilon_D': jnp.asarray(epsilon[split_of_run], jnp.float32),
+                       'adversarial': jnp.full(len(split_of_run), config.adversarial_epsilon > 0)},
                       num_steps=config.ensemble_epochs * n // config.train.batch_size,
                       batch_size=config.train.batch_size,
                       learning_rate=config.ensemble_learning_rate,
