@@ -71,7 +71,7 @@ def load_run(workdir) -> Run:
                metrics=read_metrics(workdir), summary=_summary(workdir), stages=stages)
   checkpointer = Checkpointer(workdir / 'checkpoints', keep=1_000_000)
   try:
-    step = checkpointer.latest_step()
+    step = checkpointer.good_step(set_aside=False)
     if step is None:
       raise UserError(f'{workdir} has no checkpoint yet')
     here = jax.sharding.SingleDeviceSharding(jax.local_devices()[0])

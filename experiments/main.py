@@ -14,7 +14,7 @@ from absl import flags
 from ml_collections import config_flags
 
 from dl_course.claims import format_table
-from dl_course.engine.records import prepare_workdir
+from dl_course.engine.records import prepare_workdir, workdir_lock
 from dl_course.studies import Stopped
 from experiments import cli, registry
 
@@ -32,7 +32,8 @@ def main(argv):
   config = cli.config_value(_CONFIG)
   study = registry.study_for(config)
   workdir = prepare_workdir(_WORKDIR.value)
-  summary = study.run(config, workdir, max_chunks=_MAX_CHUNKS.value)
+  with workdir_lock(workdir):
+    summary = study.run(config, workdir, max_chunks=_MAX_CHUNKS.value)
   if isinstance(summary, Stopped):
     print(f'{summary}; checkpoint saved in {workdir}; '
           'run the same command to resume')

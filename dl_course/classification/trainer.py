@@ -104,8 +104,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: pathlib.Path,
 
   checkpointer = Checkpointer(workdir / 'checkpoints', config.keep_checkpoints)
   try:
-    start_step = checkpointer.latest_step()
     check_same_run(workdir, config, may_change=RESUMABLE_CHANGES)
+    start_step = checkpointer.good_step()
     if start_step is None:
       state = jax.jit(init, out_shardings=replicated(mesh))(jax.random.key(config.seed))
       window = MetricWindow()

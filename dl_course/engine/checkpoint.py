@@ -5,13 +5,34 @@ running train-metric sums), so a resumed run logs exactly what an
 uninterrupted run would. Orbax writes each step into a temporary folder and
 renames it when complete, so a process killed mid-save leaves the previous
 checkpoint as the latest one.
+
+A checkpoint damaged after it was written (a file truncated, deleted or
+altered) is caught when a run resumes, by `good_step`: once a save has
+finished, every file of the step gets its SHA-256 in <step>/sha256.json, and a
+sealed step is checked against it by reading files only (TensorStore never
+sees a damaged file, so none of its error output reaches the user). A step
+not sealed yet (the process died right after saving) is read back whole
+instead and checked against the SHA-256 of the state's arrays kept with its
+loop state. The newest step that passes is resumed from, with one warning
+line per damaged newer step; those are set aside as damaged_<step>/ (kept,
+never deleted).
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import pathlib
+import sys
 
 import jax
+import numpy as np
 import orbax.checkpoint as ocp
+
+from dl_course.engine.records import is_writer
+from dl_course.errors import UserError
+
+_DIGEST = '_state_sha256'
+SEAL = 'sha256.json'
 
 
 class Checkpointer:
@@ -21,33 +42,107 @@ class Checkpointer:
     options = ocp.CheckpointManagerOptions(
         max_to_keep=keep, enable_async_checkpointing=True, create=True,
         cleanup_tmp_directories=True)
-    self._manager = ocp.CheckpointManager(self.directory, options=options)
+    self._unsealed: list[int] = []
+    self._manager = ocp.CheckpointManager(
+        self.directory, options=options,
+        item_handlers={'state': ocp.StandardCheckpointHandler(),
+                       'loop': ocp.JsonCheckpointHandler()})
+
+  def _seal_saved(self) -> None:
+    """Writes sha256.json into every step saved by this process since the last call."""
+    if not self._unsealed:
+      return
+    self._manager.wait_until_finished()
+    for step in self._unsealed:
+      directory = self.directory / str(step)
+      if directory.is_dir() and is_writer():
+        (directory / SEAL).write_text(json.dumps(file_digests(directory), sort_keys=True))
+    self._unsealed = []
 
   def latest_step(self) -> int | None:
     return self._manager.latest_step()
 
   def committed_step(self) -> int | None:
     """Latest step whose files are complete (waits for an async save in flight)."""
-    self._manager.wait_until_finished()
+    self._seal_saved()
     return self._manager.latest_step()
 
   def save(self, step: int, state, loop_state: dict) -> None:
+    self._seal_saved()  # Orbax waits for the save before anyway
+    loop_state = {**loop_state, _DIGEST: state_digest(state)}
     self._manager.save(step, args=ocp.args.Composite(
         state=ocp.args.StandardSave(state), loop=ocp.args.JsonSave(loop_state)), force=True)
+    self._unsealed.append(step)
 
   def restore(self, step: int, abstract_state):
     """abstract_state: ShapeDtypeStructs carrying the target shardings."""
     restored = self._manager.restore(step, args=ocp.args.Composite(
         state=ocp.args.StandardRestore(abstract_state), loop=ocp.args.JsonRestore()))
-    return restored['state'], restored['loop']
+    return restored['state'], _without_digest(restored['loop'])
 
   def restore_loop(self, step: int) -> dict:
     """Only the host-side loop state of a checkpoint."""
-    return self._manager.restore(step, args=ocp.args.Composite(
-        loop=ocp.args.JsonRestore()))['loop']
+    return _without_digest(self._manager.restore(step, args=ocp.args.Composite(
+        loop=ocp.args.JsonRestore()))['loop'])
+
+  def good_step(self, set_aside: bool = True) -> int | None:
+    """The newest step that reads back whole with its recorded digest (None
+    when there is no checkpoint). Newer damaged steps are reported in one
+    warning line each and, with `set_aside`, renamed damaged_<step>/. If no
+    step reads back, a one-line UserError: nothing is renamed or overwritten."""
+    self._seal_saved()
+    damaged = []
+    for step in sorted(self._manager.all_steps(), reverse=True):
+      problem = self._problem(step)
+      if problem is None:
+        for bad, why in damaged:
+          kept = self.directory / f'damaged_{bad}'
+          if set_aside:
+            (self.directory / str(bad)).rename(kept)
+          print(f'warning: checkpoint {self.directory / str(bad)} is damaged ({why}); '
+                f'resuming from step {step}'
+                + (f', the damaged one kept as {kept}' if set_aside else ''),
+                file=sys.stderr, flush=True)
+        if damaged and set_aside:
+          self._manager.reload()
+        return step
+      damaged.append((step, problem))
+    if damaged:
+      bad, why = damaged[0]
+      raise UserError(f'no checkpoint in {self.directory} reads back (step {bad}: {why}); '
+                      'they are left as they are: use a new --workdir')
+    return None
+
+  def _problem(self, step: int) -> str | None:
+    """Why `step` cannot be resumed from, or None when it reads back whole."""
+    directory = self.directory / str(step)
+    if (directory / SEAL).exists():
+      try:
+        recorded = json.loads((directory / SEAL).read_text())
+      except ValueError:
+        return f'{SEAL} is unreadable'
+      for name, digest in sorted(recorded.items()):
+        path = directory / name
+        if not path.is_file():
+          return f'{name} is missing'
+        if _file_digest(path) != digest:
+          return f'{name} differs from its SHA-256 in {SEAL}'
+      return None
+    here = jax.sharding.SingleDeviceSharding(jax.local_devices()[0])
+    try:
+      abstract = jax.tree.map(lambda m: jax.ShapeDtypeStruct(m.shape, m.dtype, sharding=here),
+                              self._manager.item_metadata(step)['state'])
+      restored = self._manager.restore(step, args=ocp.args.Composite(
+          state=ocp.args.StandardRestore(abstract), loop=ocp.args.JsonRestore()))
+    except Exception as error:  # pylint: disable=broad-except  # TensorStore, JSON, OS errors
+      return _first_line(error)
+    recorded = (restored['loop'] or {}).get(_DIGEST)
+    if recorded is not None and recorded != state_digest(restored['state']):
+      return 'its arrays differ from the SHA-256 recorded when it was saved'
+    return None
 
   def close(self) -> None:
-    self._manager.wait_until_finished()
+    self._seal_saved()
     # Orbax cleans up unfinished tmp folders in a thread started by the manager and
     # waited for only by its first save; close() does not wait for it, so a manager
     # closed before any save (a run that stops on a bad config value) raced the
@@ -56,6 +151,43 @@ class Checkpointer:
     if cleanup is not None:
       cleanup.result()
     self._manager.close()
+
+
+def state_digest(state) -> str:
+  """SHA-256 over a state's arrays (typed PRNG keys by their key data). Each leaf
+  is hashed alone and the sorted leaf hashes are hashed together: a state read
+  back through its metadata comes as nested dicts, not the dataclasses and
+  named tuples it was saved from, so the digest must not depend on leaf order."""
+  leaves = []
+  for leaf in jax.tree.leaves(state):
+    if jax.dtypes.issubdtype(getattr(leaf, 'dtype', None), jax.dtypes.prng_key):
+      leaf = jax.random.key_data(leaf)
+    array = np.ascontiguousarray(jax.device_get(leaf))
+    leaves.append(hashlib.sha256(f'{array.dtype}{array.shape}'.encode() + array.tobytes())
+                  .hexdigest())
+  return hashlib.sha256(''.join(sorted(leaves)).encode()).hexdigest()
+
+
+def file_digests(directory: pathlib.Path) -> dict[str, str]:
+  """{path relative to `directory`: SHA-256} of every file below it but the seal."""
+  return {str(path.relative_to(directory)): _file_digest(path)
+          for path in sorted(directory.rglob('*')) if path.is_file() and path.name != SEAL}
+
+
+def _file_digest(path: pathlib.Path) -> str:
+  return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _without_digest(loop_state):
+  if isinstance(loop_state, dict):
+    loop_state = {k: v for k, v in loop_state.items() if k != _DIGEST}
+  return loop_state
+
+
+def _first_line(error: Exception) -> str:
+  lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+  text = lines[0] if lines else ''
+  return f'{type(error).__name__}: {text[:200]}'
 
 
 def abstract_with_sharding(abstract_tree, sharding):

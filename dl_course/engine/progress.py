@@ -151,7 +151,7 @@ class StageCheckpoints:
     self._progress = progress
     self._checkpointer = Checkpointer(progress.workdir / 'checkpoints' / name, self.KEEP)
     self._name = name
-    self._step = self._checkpointer.latest_step()
+    self._step = self._checkpointer.good_step()
     self._carry = None
     self.used = self._step is not None  # has chunks, from this process or an earlier one
     self._saved_at = time.monotonic()

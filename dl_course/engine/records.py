@@ -5,7 +5,9 @@ precision so two identical runs give byte-identical files.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime
+import fcntl
 import importlib.metadata
 import json
 import os
@@ -42,6 +44,34 @@ def prepare_workdir(workdir: str) -> pathlib.Path:
   except OSError as e:
     raise UserError(f'--workdir={workdir} is not writable ({e.strerror})') from None
   return path
+
+
+LOCK_FILE = 'lock'
+
+
+@contextlib.contextmanager
+def workdir_lock(workdir: pathlib.Path):
+  """Holds the workdir for one run: a second process on it gets a one-line
+  UserError naming the holder's pid. The lock is an flock on <workdir>/lock,
+  which the kernel drops when its holder dies, so a killed run's workdir is
+  taken over by the next one with no stale lock to clear."""
+  path = pathlib.Path(workdir) / LOCK_FILE
+  handle = open(path, 'a+')  # pylint: disable=consider-using-with
+  try:
+    try:
+      fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+      handle.seek(0)
+      holder = handle.read().strip() or 'unknown'
+      raise UserError(f'--workdir={workdir} is in use by another run (pid {holder}); '
+                      'wait for it to finish or use another --workdir') from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f'{os.getpid()}\n')
+    handle.flush()
+    yield
+  finally:
+    handle.close()  # releases the flock
 
 
 def git_state() -> dict:
@@ -124,6 +154,8 @@ class MetricWriter:
 
 def read_metrics(workdir) -> list[dict]:
   path = pathlib.Path(workdir) / 'metrics.jsonl'
+  if not path.exists():  # stopped before its first record
+    return []
   return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 

@@ -13,8 +13,8 @@ import numpy as np
 
 from dl_course.claims import Claim
 from dl_course.config import check_choice, check_range, to_json_dict
-from dl_course.engine.records import MetricWriter, is_writer, read_metrics, write_json, \
-    write_manifest
+from dl_course.engine.records import MetricWriter, check_same_run, is_writer, read_metrics, \
+    write_json, write_manifest
 from dl_course.plots import plt, save_figure
 from dl_course.rl import envs, runner
 from dl_course.studies import Stopped
@@ -44,6 +44,7 @@ def run(config, workdir: pathlib.Path, max_chunks: int | None = None) -> dict | 
   algorithm = build(config)
   workdir = pathlib.Path(workdir)
   checkpoints = workdir / 'checkpoints'
+  check_same_run(workdir, config)  # before anything in the workdir is overwritten
   start = runner.completed_updates(checkpoints)
   if is_writer():
     write_json(workdir / 'config.json', to_json_dict(config))

@@ -56,7 +56,7 @@ def completed_updates(checkpoint_dir: pathlib.Path) -> int:
     return 0
   checkpointer = Checkpointer(checkpoint_dir, keep=2)
   try:
-    return checkpointer.committed_step() or 0
+    return checkpointer.good_step() or 0
   finally:
     checkpointer.close()
 
@@ -82,7 +82,7 @@ def train_seeds(algorithm: Algorithm, keys_S, *, chunk_updates: int,
   states = shard_runs(init_seeds(algorithm, keys_S))
   checkpointer = Checkpointer(checkpoint_dir, keep=2) if checkpoint_dir else None
   done = 0
-  if checkpointer and checkpointer.latest_step() is not None:
+  if checkpointer and checkpointer.good_step() is not None:
     done = checkpointer.latest_step()
     abstract = jax.tree.map(lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype, sharding=a.sharding),
                             states)

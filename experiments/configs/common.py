@@ -74,8 +74,13 @@ def mnist1d_config(arg, study: str, model: dict, *, paper_accuracy: float,
   config.seed = args.get('seed', 0)
   config.claim.min_test_accuracy = paper_accuracy
   config.claim.source = MNIST1D_PAPER
-  for key, value in overrides.items():
-    config[key] = value
+  for key, value in overrides.items():  # only keys the trainer reads: a stray one would be ignored
+    if key not in config:
+      raise KeyError(f'mnist1d_config: unknown key {key!r}')
+    if isinstance(value, dict):
+      config[key].update(value)
+    else:
+      config[key] = value
   if args.get('quick'):
     config.train.num_steps = quick_steps
     config.train.eval_every = config.checkpoint_every = quick_steps // 3

@@ -20,7 +20,8 @@ from experiments.configs.common import mnist1d_config
 def get_config(arg=None):
   config = mnist1d_config(arg, 'mnist1d_cnn', {'name': 'cnn1d', 'channels': 25},
                           paper_accuracy=0.94, quick_accuracy=0.92, dispatch='loop',
-                          batch_size=50, num_steps=12000, eval_every=1000, checkpoint_every=2000,
+                          train=dict(batch_size=50, num_steps=12000, eval_every=1000),
+                          checkpoint_every=2000,
                           quick_steps=3000)
   config.optimizer.schedule = 'cosine'
   return config
