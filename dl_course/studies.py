@@ -67,7 +67,7 @@ from dl_course.errors import UserError
 class Stopped:
   """What a resumable study's run returns when it stopped before the end."""
   step: int | None
-  reason: str  # 'SIGTERM' or '--max_chunks'
+  reason: str  # 'SIGTERM', 'SIGINT' or '--max_chunks'
   where: str = ''  # instead of the step: 'step 50 of width_6', 'unit boston_split_3'
 
   def __str__(self) -> str:
@@ -148,7 +148,7 @@ def logged_run(module: types.ModuleType, resumes: bool = False) -> Callable:
       writer.write(record)
 
     if resumes:
-      with StopRequest().on_sigterm() as stop:
+      with StopRequest().on_signals() as stop:
         progress = Progress(workdir, log, max_chunks=max_chunks, stop=stop)
         try:
           summary = module.run(config, progress)

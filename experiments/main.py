@@ -10,6 +10,8 @@ resumable study (classification, RL, the long staged studies: `launch.reproduce
 --list` marks them) rerun with the same command in the same workdir continues
 where it stopped; SIGTERM or --max_chunks stop it with a checkpoint.
 """
+import sys
+
 from absl import flags
 from ml_collections import config_flags
 
@@ -37,6 +39,8 @@ def main(argv):
   if isinstance(summary, Stopped):
     print(f'{summary}; checkpoint saved in {workdir}; '
           'run the same command to resume')
+    if summary.reason == 'SIGINT':
+      sys.exit(130)  # the shell's convention for a run ended by Ctrl-C
     return
   shown = ', '.join(f'{k}={v:.4f}' for k, v in summary.items()
                     if k.startswith('test/') and isinstance(v, float))

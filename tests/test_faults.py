@@ -1,6 +1,7 @@
 """Faults a run must survive: damaged checkpoints, a second process on the workdir."""
 import pathlib
 import shutil
+import signal
 import time
 
 import pytest
@@ -43,26 +44,32 @@ DAMAGE = {
 }
 
 
+# A run with checkpoints at 20, 40 and 60, through the real entry point: each
+# damage test reruns the same command in a damaged copy of its workdir.
+TINY = ('--config.train.num_steps=60', '--config.train.eval_every=20',
+        '--config.checkpoint_every=20', '--config.steps_per_dispatch=10',
+        '--config.progress=False')
+
+
 @pytest.fixture(scope='module')
 def finished(tmp_path_factory):
-  """An uninterrupted run: checkpoints at 20, 40 and 60."""
   workdir = tmp_path_factory.mktemp('finished')
-  train_and_evaluate(tiny_config(progress=False), workdir)
+  done = run(classify_command(workdir, *TINY), timeout=300)
+  assert done.returncode == 0, done.stderr
   return workdir
 
 
 @pytest.mark.parametrize('damage', DAMAGE.values(), ids=DAMAGE.keys())
-def test_a_damaged_newest_checkpoint_falls_back_to_the_last_good_one(finished, tmp_path, damage,
-                                                                     capfd):
+def test_a_damaged_newest_checkpoint_falls_back_to_the_last_good_one(finished, tmp_path, damage):
   workdir = tmp_path / 'run'
   shutil.copytree(finished, workdir)
+  (workdir / 'lock').unlink()
   damage(workdir / 'checkpoints' / '60')
-  capfd.readouterr()
-  train_and_evaluate(tiny_config(progress=False), workdir)
-  err = capfd.readouterr().err
-  warnings = [line for line in err.splitlines() if line.startswith('warning')]
-  assert len(warnings) == 1, warnings
-  assert 'Traceback' not in err, err
+  done = run(classify_command(workdir, *TINY), timeout=300)
+  assert done.returncode == 0, done.stderr
+  assert 'Traceback' not in done.stderr, done.stderr
+  warnings = [line for line in done.stderr.splitlines() if line.startswith('warning')]
+  assert len(warnings) == 1, done.stderr
   assert 'checkpoints/60 is damaged' in warnings[0] and 'resuming from step 40' in warnings[0]
   # The rerun recomputed steps 40-60: the same records as the run before the damage.
   assert (workdir / 'metrics.jsonl').read_bytes() == (finished / 'metrics.jsonl').read_bytes()
@@ -102,3 +109,40 @@ def test_a_second_run_on_a_live_workdir_is_refused_and_a_dead_ones_lock_is_taken
   third = run(classify_command(workdir, *long, '--max_chunks=1'), timeout=300)
   assert third.returncode == 0, third.stderr
   assert 'in use' not in third.stderr
+
+
+def _interrupt_then_resume(command, reference: pathlib.Path, workdir: pathlib.Path, sig,
+                           code: int):
+  """Runs `command` into `reference` whole, and into `workdir` with `sig` sent after
+  the first record; the stopped run must say so, exit `code` with no traceback,
+  and the same command must then finish with byte-identical records."""
+  whole = run(command(reference), timeout=300)
+  assert whole.returncode == 0, whole.stderr
+  process = popen(command(workdir))
+  metrics = workdir / 'metrics.jsonl'
+  deadline = time.time() + 120
+  while not (metrics.exists() and metrics.read_text().strip()) and time.time() < deadline:
+    time.sleep(0.02)
+  process.send_signal(sig)
+  stdout, stderr = process.communicate(timeout=120)
+  assert process.returncode == code, stderr
+  assert f'stopped by {signal.Signals(sig).name}' in stdout, stdout
+  assert 'Traceback' not in stderr and 'KeyboardInterrupt' not in stderr, stderr
+  resumed = run(command(workdir), timeout=300)
+  assert resumed.returncode == 0, resumed.stderr
+  assert metrics.read_bytes() == (reference / 'metrics.jsonl').read_bytes()
+
+
+def test_ctrl_c_saves_says_so_exits_130_and_resumes_bit_identically(tmp_path):
+  steps = ('--config.train.num_steps=3000', '--config.train.eval_every=100',
+           '--config.checkpoint_every=1000', '--config.steps_per_dispatch=50',
+           '--config.progress=False')
+  _interrupt_then_resume(lambda w: classify_command(w, *steps), tmp_path / 'whole',
+                         tmp_path / 'stopped', signal.SIGINT, 130)
+
+
+def test_rl_under_sigterm_saves_says_so_and_resumes_bit_identically(tmp_path):
+  from tests.test_rl import rl_command
+  _interrupt_then_resume(lambda w: rl_command(w, '--config.total_timesteps=32768'),
+                         tmp_path / 'whole',
+                         tmp_path / 'stopped', signal.SIGTERM, 0)

@@ -136,7 +136,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: pathlib.Path,
                                 batch_size=config.eval_batch_size)
     schedule = Schedule(config.train.num_steps, config.steps_per_dispatch, config.train.eval_every,
                         config.checkpoint_every)
-    with StopRequest().on_sigterm() as stop:
+    with StopRequest().on_signals() as stop:
       result = run_loop(state, start_step=start_step or 0, schedule=schedule,
                         run_chunk=run_chunk, evaluate=evaluate, writer=writer,
                         checkpointer=checkpointer, window=window, progress=config.progress,
@@ -147,7 +147,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: pathlib.Path,
       plots.learning_curves(read_metrics(workdir), workdir / 'learning_curves.png',
                             title=f'{config.model.name} on {config.data.name}')
   last = result.last_record or (read_metrics(workdir) or [{}])[-1]
-  return {**last, 'step': result.step, 'stopped_early': result.stopped_early}
+  return {**last, 'step': result.step, 'stopped_early': result.stopped_early,
+          'stopped_by': stop.reason or '--max_chunks'}
 
 
 def run(config: ml_collections.ConfigDict, workdir: pathlib.Path,
@@ -156,8 +157,8 @@ def run(config: ml_collections.ConfigDict, workdir: pathlib.Path,
   Stopped when stopped before the end (SIGTERM or max_chunks: rerun to resume)."""
   result = train_and_evaluate(config, workdir, max_chunks)
   if result['stopped_early']:
-    return Stopped(result['step'], 'SIGTERM' if max_chunks is None else '--max_chunks')
-  summary = {k: v for k, v in result.items() if k != 'stopped_early'}
+    return Stopped(result['step'], result['stopped_by'])
+  summary = {k: v for k, v in result.items() if k not in ('stopped_early', 'stopped_by')}
   if is_writer():
     write_json(pathlib.Path(workdir) / 'summary.json', summary)
   return summary

@@ -69,7 +69,10 @@ class Checkpointer:
 
   def save(self, step: int, state, loop_state: dict) -> None:
     self._seal_saved()  # Orbax waits for the save before anyway
-    loop_state = {**loop_state, _DIGEST: state_digest(state)}
+    # A deep copy: the save is asynchronous, and the caller goes on mutating its
+    # dicts (the metric window's sums, a stage's curves); a shared dict saved late
+    # held sums from after the checkpoint's step.
+    loop_state = json.loads(json.dumps({**loop_state, _DIGEST: state_digest(state)}))
     self._manager.save(step, args=ocp.args.Composite(
         state=ocp.args.StandardSave(state), loop=ocp.args.JsonSave(loop_state)), force=True)
     self._unsealed.append(step)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import os
 import signal
 import sys
 from collections.abc import Callable
@@ -64,7 +65,7 @@ class MetricWindow:
     return {f'train/{k}': v / self.count for k, v in sorted(self.sums.items())}
 
   def to_json(self) -> dict:
-    return {'sums': self.sums, 'count': self.count}
+    return {'sums': dict(self.sums), 'count': self.count}
 
   @classmethod
   def from_json(cls, data: dict | None) -> MetricWindow:
@@ -72,21 +73,30 @@ class MetricWindow:
 
 
 class StopRequest:
-  """Set by SIGTERM; the loop saves at the next chunk boundary and returns."""
+  """Set by SIGTERM or SIGINT (Ctrl-C): the loop saves at the next chunk boundary
+  and returns; `reason` names the signal. A second SIGINT stops at once, with one
+  line and exit 130, keeping the last checkpoint written."""
 
   def __init__(self):
     self.requested = False
+    self.reason: str | None = None
 
   @contextlib.contextmanager
-  def on_sigterm(self):
+  def on_signals(self):
     def handler(signum, frame):
-      del signum, frame
-      self.requested = True
-    previous = signal.signal(signal.SIGTERM, handler)
+      del frame
+      name = signal.Signals(signum).name
+      if self.requested and name == 'SIGINT':
+        print('error: interrupted again: stopped at once; the last checkpoint is kept',
+              file=sys.stderr, flush=True)
+        os._exit(130)  # pylint: disable=protected-access
+      self.requested, self.reason = True, name
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
       yield self
     finally:
-      signal.signal(signal.SIGTERM, previous)
+      for s, h in previous.items():
+        signal.signal(s, h)
 
 
 @dataclasses.dataclass

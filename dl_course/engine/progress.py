@@ -134,7 +134,7 @@ class Progress:
     """Counts a finished chunk; the reason to stop after it, if any."""
     self._chunks += 1
     if self._stop.requested:
-      return 'SIGTERM'
+      return self._stop.reason
     if self._max_chunks is not None and self._chunks >= self._max_chunks:
       return '--max_chunks'
     return None

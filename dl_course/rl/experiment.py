@@ -13,6 +13,7 @@ import numpy as np
 
 from dl_course.claims import Claim
 from dl_course.config import check_choice, check_range, to_json_dict
+from dl_course.engine.loop import StopRequest
 from dl_course.engine.records import MetricWriter, check_same_run, is_writer, read_metrics, \
     write_json, write_manifest
 from dl_course.plots import plt, save_figure
@@ -66,11 +67,12 @@ def run(config, workdir: pathlib.Path, max_chunks: int | None = None) -> dict | 
                     **{name: float(np.mean(values[:, k])) for name, values in metrics.items()
                        if name not in ('episodes', 'return_sum')}})
 
-  _, done = runner.train_seeds(algorithm, runner.seed_keys(config.seed, config.num_seeds),
-                               chunk_updates=config.chunk_updates, checkpoint_dir=checkpoints,
-                               on_chunk=log_chunk, max_chunks=max_chunks)
+  with StopRequest().on_signals() as stop:
+    _, done = runner.train_seeds(algorithm, runner.seed_keys(config.seed, config.num_seeds),
+                                 chunk_updates=config.chunk_updates, checkpoint_dir=checkpoints,
+                                 on_chunk=log_chunk, max_chunks=max_chunks, stop=stop)
   if done < algorithm.num_updates:
-    return Stopped(done, '--max_chunks')
+    return Stopped(done, stop.reason or '--max_chunks')
   summary = summarise(config, read_metrics(workdir), algorithm)
   if is_writer():
     write_json(workdir / 'summary.json', summary)

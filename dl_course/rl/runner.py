@@ -73,8 +73,9 @@ def chunk_length(num_updates: int, requested: int) -> int:
 def train_seeds(algorithm: Algorithm, keys_S, *, chunk_updates: int,
                 checkpoint_dir: pathlib.Path | None = None,
                 on_chunk: Callable[[int, dict], None] | None = None,
-                max_chunks: int | None = None):
-  """Runs every seed to algorithm.num_updates (or `max_chunks` more chunks).
+                max_chunks: int | None = None, stop=None):
+  """Runs every seed to algorithm.num_updates (or `max_chunks` more chunks, or
+  until `stop`, a StopRequest, is requested: after the chunk in flight is saved).
 
   on_chunk(first_update, metrics {name: [S, K]}) sees each chunk's metrics after
   it is checked and before it is saved. Returns (states [S], updates done).
@@ -90,7 +91,8 @@ def train_seeds(algorithm: Algorithm, keys_S, *, chunk_updates: int,
   chunks = 0
   chunk_updates = chunk_length(algorithm.num_updates, chunk_updates)
   try:
-    while done < algorithm.num_updates and (max_chunks is None or chunks < max_chunks):
+    while (done < algorithm.num_updates and (max_chunks is None or chunks < max_chunks)
+           and not (stop is not None and stop.requested)):
       length = min(chunk_updates, algorithm.num_updates - done)
       states, metrics = run_chunk(algorithm, length)(states)
       metrics = jax.tree.map(np.asarray, metrics)
