@@ -133,16 +133,8 @@ def _interrupt_then_resume(command, reference: pathlib.Path, workdir: pathlib.Pa
   assert metrics.read_bytes() == (reference / 'metrics.jsonl').read_bytes()
 
 
-def test_ctrl_c_saves_says_so_exits_130_and_resumes_bit_identically(tmp_path):
-  steps = ('--config.train.num_steps=3000', '--config.train.eval_every=100',
-           '--config.checkpoint_every=1000', '--config.steps_per_dispatch=50',
-           '--config.progress=False')
-  _interrupt_then_resume(lambda w: classify_command(w, *steps), tmp_path / 'whole',
-                         tmp_path / 'stopped', signal.SIGINT, 130)
-
-
 def test_rl_under_sigterm_saves_says_so_and_resumes_bit_identically(tmp_path):
   from tests.test_rl import rl_command
-  _interrupt_then_resume(lambda w: rl_command(w, '--config.total_timesteps=32768'),
+  _interrupt_then_resume(lambda w: rl_command(w, '--config.total_timesteps=16384'),
                          tmp_path / 'whole',
                          tmp_path / 'stopped', signal.SIGTERM, 0)

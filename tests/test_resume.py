@@ -69,7 +69,9 @@ def test_sigkill_during_save_resumes_bit_identically(tmp_path, straight_runs, de
   assert [launch['start_step'] for launch in launches] == [0, 200]
 
 
-def test_sigterm_saves_the_current_step_exits_zero_and_resumes_exactly(tmp_path):
+def test_ctrl_c_saves_the_current_step_exits_130_and_resumes_exactly(tmp_path):
+  """SIGINT (Ctrl-C) takes SIGTERM's path (engine/loop.py StopRequest): the
+  staged-study and RL tests send SIGTERM, this one SIGINT."""
   long = ('--config.train.num_steps=4000', '--config.train.eval_every=100',
           '--config.checkpoint_every=2000', '--config.steps_per_dispatch=50')
   reference = tmp_path / 'reference'
@@ -82,11 +84,12 @@ def test_sigterm_saves_the_current_step_exits_zero_and_resumes_exactly(tmp_path)
   deadline = time.time() + 120
   while not (metrics.exists() and metrics.read_text().strip()) and time.time() < deadline:
     time.sleep(0.02)
-  process.send_signal(signal.SIGTERM)
+  process.send_signal(signal.SIGINT)
   stdout, stderr = process.communicate(timeout=120)
-  assert process.returncode == 0, stderr
-  assert 'stopped by SIGTERM at step' in stdout
-  stopped_at = int(stdout.split('stopped by SIGTERM at step ')[1].split(';')[0])
+  assert process.returncode == 130, stderr
+  assert 'Traceback' not in stderr and 'KeyboardInterrupt' not in stderr, stderr
+  assert 'stopped by SIGINT at step' in stdout
+  stopped_at = int(stdout.split('stopped by SIGINT at step ')[1].split(';')[0])
   assert 0 < stopped_at < 4000
   assert read_checkpoint(workdir / 'checkpoints')[0] == stopped_at
 
