@@ -124,3 +124,81 @@ def get_path(config, dotted_key: str):
 def to_json_dict(config: ml_collections.ConfigDict) -> dict:
   """A plain-JSON view of a config (tuples become lists)."""
   return ml_collections.ConfigDict(config).to_dict()
+
+
+# JAX's default integers are 32-bit: a step count, a size or an index past this
+# overflows inside a jitted computation.
+INT32_MAX = 2**31 - 1
+
+
+def flat_items(tree, prefix: str = ''):
+  """(dotted key, value) for every leaf of a config or dict."""
+  for key, value in tree.items():
+    if isinstance(value, (dict, ml_collections.ConfigDict)):
+      yield from flat_items(value, f'{prefix}{key}.')
+    else:
+      yield prefix + key, value
+
+
+def check_like_default(config, default, kind: str, start_from: str) -> None:
+  """Refuses a config that is not of `kind` (a top-level key of its default is
+  missing), an integer past 32 bits, or a list whose entries are not of the
+  default's type (`--config.model.hidden_sizes=abc` parses as ('abc',))."""
+  missing = sorted(set(default) - set(config))
+  if missing:
+    shown = ', '.join(missing[:4]) + (f' and {len(missing) - 4} more' if len(missing) > 4 else '')
+    raise UserError(f'--config is not a {kind} config: it has no {shown}; '
+                    f'start from {start_from}')
+  defaults = dict(flat_items(default))
+  for key, value in flat_items(config):
+    for number in (value if isinstance(value, (list, tuple)) else (value,)):
+      if _is_number(number) and isinstance(number, int) and abs(number) > INT32_MAX:
+        raise ConfigError(key, value, f'at most {INT32_MAX:,} in size: JAX counts steps '
+                          'and indices in 32-bit integers')
+    kind_of_entries = _entry_type(defaults.get(key))
+    if kind_of_entries is None:
+      continue
+    entries = value if isinstance(value, (list, tuple)) else (value,)
+    if not isinstance(value, (list, tuple)) or not all(
+        _is_instance(entry, kind_of_entries) for entry in entries):
+      raise ConfigError(key, value, f'a list of {kind_of_entries.__name__}s like the '
+                        f'default {tuple(defaults[key])!r}')
+
+
+def _entry_type(default_value) -> type | None:
+  """The one type of a non-empty default list's entries (None if not such a list)."""
+  if not isinstance(default_value, (list, tuple)) or not default_value:
+    return None
+  kinds = {type(entry) for entry in default_value}
+  if kinds == {int, float}:
+    return float
+  return kinds.pop() if len(kinds) == 1 and kinds <= {int, float, str, bool} else None
+
+
+def _is_instance(entry, kind: type) -> bool:
+  if kind is float:
+    return _is_number(entry)
+  if kind is int:
+    return isinstance(entry, int) and not isinstance(entry, bool)
+  return isinstance(entry, kind)
+
+
+def available_memory() -> int:
+  """Bytes of memory this process can still get (MemAvailable, else free pages)."""
+  try:
+    for line in open('/proc/meminfo', encoding='ascii'):
+      if line.startswith('MemAvailable:'):
+        return int(line.split()[1]) * 1024
+  except OSError:
+    pass
+  import os  # pylint: disable=import-outside-toplevel
+  return os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_AVPHYS_PAGES')
+
+
+def check_fits_in_memory(what: str, nbytes: int, keys: str) -> None:
+  """Refuses, before any allocation, an array the machine cannot hold: a run that
+  asks for it would be killed by the kernel or swap for hours instead."""
+  free = available_memory()
+  if nbytes > free:
+    raise UserError(f'{what} needs {nbytes / 2**30:,.1f} GiB, more than the '
+                    f'{free / 2**30:,.1f} GiB of memory free on this machine; lower {keys}')

@@ -16,8 +16,35 @@ class ConfigError(UserError):
     super().__init__(f'config.{key}={value!r} is not allowed: {allowed}')
 
 
+class SizeError(UserError):
+  """A size from the config that the data or the machine cannot serve; the entry
+  point names the config key that holds `value`."""
+
+  def __init__(self, value: int, allowed: str):
+    self.value, self.allowed = value, allowed
+    super().__init__(f'a size of {value:,} is not allowed: {allowed}')
+
+
 class DataNotFoundError(UserError):
   """A dataset that is not on this machine; the message says how to provide it."""
+
+
+class StorageError(Exception):
+  """A write that the disk refused mid-run (full, read-only, gone). The run stops
+  with one line naming the path and the cause; what it wrote before is intact."""
+
+
+STORAGE_FAILURES = ('No space left on device', 'Disk quota exceeded', 'Read-only file system',
+                    'Permission denied', 'Input/output error')
+
+
+def storage_cause(error: BaseException) -> str | None:
+  """The disk's reason in an error raised by a write, also when a library wraps it
+  (TensorStore's RESOURCE_EXHAUSTED around ENOSPC), or None when it is no such error."""
+  text = str(error)
+  if isinstance(error, OSError) and error.strerror:
+    return error.strerror
+  return next((cause for cause in STORAGE_FAILURES if cause in text), None)
 
 
 class TrainingDivergedError(Exception):

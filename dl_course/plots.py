@@ -8,6 +8,8 @@ import matplotlib
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 
+from dl_course.engine.records import refused_writes  # noqa: E402
+
 
 def learning_curves(records: list[dict], path: str | pathlib.Path, title: str = '') -> None:
   """One panel per metric name (loss, accuracy, ...), train and test curves together."""
@@ -31,12 +33,18 @@ def learning_curves(records: list[dict], path: str | pathlib.Path, title: str = 
   if title:
     fig.suptitle(title)
   fig.tight_layout()
-  fig.savefig(path, dpi=110)
-  plt.close(fig)
+  try:
+    with refused_writes(pathlib.Path(path)):
+      fig.savefig(path, dpi=110)
+  finally:
+    plt.close(fig)
 
 
 def save_figure(fig, path: str | pathlib.Path) -> None:
   """Lays out, writes (110 dpi PNG) and closes a study's figure."""
   fig.tight_layout()
-  fig.savefig(path, dpi=110)
-  plt.close(fig)
+  try:
+    with refused_writes(pathlib.Path(path)):
+      fig.savefig(path, dpi=110)
+  finally:
+    plt.close(fig)

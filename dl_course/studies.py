@@ -54,9 +54,10 @@ import ml_collections
 import numpy as np
 
 from dl_course.claims import Claim
-from dl_course.config import check_claim_section, check_range, to_json_dict
+from dl_course.config import (check_claim_section, check_like_default, check_range,
+                              to_json_dict)
 from dl_course.engine.guard import check_record
-from dl_course.engine.loop import StopRequest
+from dl_course.engine.loop import StopRequest, progress_bar
 from dl_course.engine.progress import Progress, StopRun
 from dl_course.engine.records import (MetricWriter, check_same_run, is_writer, read_metrics,
                                       write_json, write_manifest)
@@ -99,6 +100,13 @@ class Study:
       raise ValueError(f'study {self.name!r}: a resumable study, and only one, gives '
                        'resume_check (overrides for short chunks)')
 
+  def check(self, config: ml_collections.ConfigDict) -> None:
+    """One line, before any work, for a config that is not this study's, or holds a
+    value that no run can use (config.check_like_default)."""
+    check_like_default(config, self.get_config(),
+                       'classification' if self.family == 'classification'
+                       else f'{self.name} study ({self.family})', self.config_path)
+
   def get_config(self, arg: str = '') -> ml_collections.ConfigDict:
     return self.config.get_config(arg or None)
 
@@ -139,6 +147,10 @@ def logged_run(module: types.ModuleType, resumes: bool = False) -> Callable:
       write_json(workdir / 'config.json', to_json_dict(config))
     write_manifest(workdir, seed=config.seed, start_step=0)
     writer = MetricWriter(workdir)
+    # A study's stages have no common length: the bar counts its records and
+    # shows the latest one's step and first metric (train_in_blocks adds a
+    # bar with an ETA for each stage it trains).
+    records_bar = progress_bar(unit='record', desc=config.study)
 
     def log(record: dict) -> None:
       if 'step' not in record:  # a bug in the study, not a user's mistake
@@ -146,25 +158,36 @@ def logged_run(module: types.ModuleType, resumes: bool = False) -> Callable:
                          f'{sorted(record)}')
       check_record(record)  # the NaN guard, before the record is kept
       writer.write(record)
+      records_bar.update()
+      metric = next((k for k in sorted(record) if '/' in k and isinstance(record[k], float)), None)
+      records_bar.set_postfix(step=record['step'], **(
+          {metric: f'{record[metric]:.4g}'} if metric else {}), refresh=False)
 
-    if resumes:
-      with StopRequest().on_signals() as stop:
-        progress = Progress(workdir, log, max_chunks=max_chunks, stop=stop)
-        try:
-          summary = module.run(config, progress)
-          progress.finish()
-        except StopRun as stopped:
-          return Stopped(None, stopped.reason, stopped.where)
-        finally:
-          progress.close()
-    else:
-      summary = module.run(config, log)
+    with records_bar:
+      summary = _run_logged(module, config, workdir, log, resumes, max_chunks)
+    if isinstance(summary, Stopped):
+      return summary
     check_record(summary, step=_last_step(workdir))
     if is_writer():
       write_json(workdir / 'summary.json', summary)
       module.plot(summary, workdir)
     return summary
   return run
+
+
+def _run_logged(module, config, workdir, log, resumes, max_chunks) -> dict | Stopped:
+  if resumes:
+    with StopRequest().on_signals() as stop:
+      progress = Progress(workdir, log, max_chunks=max_chunks, stop=stop)
+      try:
+        summary = module.run(config, progress)
+        progress.finish()
+      except StopRun as stopped:
+        return Stopped(None, stopped.reason, stopped.where)
+      finally:
+        progress.close()
+    return summary
+  return module.run(config, log)
 
 
 def _check_resumable(workdir: pathlib.Path, config) -> None:

@@ -5,7 +5,8 @@
 
 The config names its study (`config.study`, see experiments/registry.py). The
 run writes config.json, manifest.json, metrics.jsonl, summary.json and its
-figures to DIR, then prints its claims table (claim | target | ours | pass). A
+figures to DIR, then prints its claims table (claim | target | ours | pass) and
+exits 3 if a claim failed (exit codes: experiments/cli.py). A
 resumable study (classification, RL, the long staged studies: `launch.reproduce
 --list` marks them) rerun with the same command in the same workdir continues
 where it stopped; SIGTERM or --max_chunks stop it with a checkpoint.
@@ -16,7 +17,9 @@ from absl import flags
 from ml_collections import config_flags
 
 from dl_course.claims import format_table
+from dl_course.config import flat_items
 from dl_course.engine.records import prepare_workdir, workdir_lock
+from dl_course.errors import SizeError
 from dl_course.studies import Stopped
 from experiments import cli, registry
 
@@ -33,9 +36,13 @@ def main(argv):
     raise cli.UserError(f'unexpected arguments: {" ".join(argv[1:])}')
   config = cli.config_value(_CONFIG)
   study = registry.study_for(config)
+  study.check(config)
   workdir = prepare_workdir(_WORKDIR.value)
   with workdir_lock(workdir):
-    summary = study.run(config, workdir, max_chunks=_MAX_CHUNKS.value)
+    try:
+      summary = study.run(config, workdir, max_chunks=_MAX_CHUNKS.value)
+    except SizeError as e:
+      raise cli.UserError(_naming_the_key(config, e)) from None
   if isinstance(summary, Stopped):
     print(f'{summary}; checkpoint saved in {workdir}; '
           'run the same command to resume')
@@ -52,6 +59,17 @@ def main(argv):
   if claims:
     print(format_table(claims))
   print(f'records and figures in {workdir}')
+  if not all(claim.passed for claim in claims):
+    sys.exit(cli.EXIT_CLAIM_FAILED)
+
+
+def _naming_the_key(config, error: SizeError) -> str:
+  """The size error as the config key that holds its value, where one does."""
+  keys = [key for key, value in flat_items(config)
+          if value == error.value and not isinstance(value, bool)]
+  if not keys:
+    return str(error)
+  return f'config.{keys[0]}={error.value!r} is not allowed: {error.allowed}'
 
 
 if __name__ == '__main__':

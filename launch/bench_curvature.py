@@ -13,16 +13,20 @@ import time
 
 import jax
 import numpy as np
-from absl import app, flags
+from absl import flags
 from jax.flatten_util import ravel_pytree
 
 from dl_course import data, models
 from dl_course.curvature import chunk_dataset, dataset_loss, hvp
 from dl_course.implicit.networks import per_example_loss
+from experiments import cli
 
-_N = flags.DEFINE_integer('num_examples', 1000, 'Training examples in the full-batch loss.')
-_CHUNK = flags.DEFINE_integer('chunk_size', 1000, 'Examples per chunk (one chunk by default).')
-_REPEATS = flags.DEFINE_integer('repeats', 20, 'Timed calls per function (median reported).')
+_N = flags.DEFINE_integer('num_examples', 1000, 'Training examples in the full-batch loss.',
+                                lower_bound=1)
+_CHUNK = flags.DEFINE_integer('chunk_size', 1000, 'Examples per chunk (one chunk by default).',
+                                    lower_bound=1)
+_REPEATS = flags.DEFINE_integer('repeats', 20, 'Timed calls per function (median reported).',
+                                      lower_bound=1)
 
 MODELS = (('mlp 40-200-200-10', 'mnist1d', {'name': 'mlp', 'hidden_sizes': (200, 200)}),
           ('cnn1d (MNIST-1D paper)', 'mnist1d', {'name': 'cnn1d'}),
@@ -61,4 +65,4 @@ def main(argv):
 
 
 if __name__ == '__main__':
-  app.run(main)
+  cli.run(main)

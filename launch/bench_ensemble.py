@@ -13,14 +13,15 @@ from __future__ import annotations
 import time
 
 import jax
-from absl import app, flags
+from absl import flags
 
 from dl_course import data
 from dl_course.models import MLP
 from dl_course.uncertainty.ensembles import member_keys, train_members
+from experiments import cli
 
-_MEMBERS = flags.DEFINE_integer('members', 8, 'Ensemble size M.')
-_STEPS = flags.DEFINE_integer('num_steps', 500, 'Training steps per member.')
+_MEMBERS = flags.DEFINE_integer('members', 8, 'Ensemble size M.', lower_bound=1)
+_STEPS = flags.DEFINE_integer('num_steps', 500, 'Training steps per member.', lower_bound=1)
 _WIDTHS = flags.DEFINE_list('widths', ['32', '100', '256'], 'Hidden widths to compare.')
 
 
@@ -52,4 +53,4 @@ def main(argv):
 
 
 if __name__ == '__main__':
-  app.run(main)
+  cli.run(main)

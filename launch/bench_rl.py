@@ -21,15 +21,17 @@ import sys
 import time
 
 import jax
-from absl import app, flags
+from absl import flags
 
 from dl_course.rl import ppo
 from experiments.configs.rl.ppo_cartpole import get_config
+from experiments import cli
 
-_SEEDS = flags.DEFINE_integer('seeds', 8, 'Seeds in the vmapped run.')
-_STEPS = flags.DEFINE_integer('total_timesteps', 500_000, 'Environment steps per seed.')
+_SEEDS = flags.DEFINE_integer('seeds', 8, 'Seeds in the vmapped run.', lower_bound=1)
+_STEPS = flags.DEFINE_integer('total_timesteps', 500_000, 'Environment steps per seed.',
+                              lower_bound=1)
 _ONLY = flags.DEFINE_integer('only', None, 'Measure this many seeds here and print JSON '
-                             '(the parent process runs one child per row).')
+                             '(the parent process runs one child per row).', lower_bound=1)
 
 
 def measure(train, keys) -> dict:
@@ -82,4 +84,4 @@ def main(argv):
 
 
 if __name__ == '__main__':
-  app.run(main)
+  cli.run(main)

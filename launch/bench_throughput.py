@@ -14,17 +14,19 @@ import time
 import jax
 import jax.numpy as jnp
 import optax
-from absl import app, flags
+from absl import flags
 
 from dl_course import data, models
 from dl_course.engine.feeding import make_chunk_runner
 from dl_course.engine.mesh import make_mesh, replicated
 from dl_course.engine.state import init_train_state
 from dl_course.engine.steps import classification_loss, make_train_step
+from experiments import cli
 
-_SECONDS = flags.DEFINE_float('seconds', 3.0, 'Timed seconds per model and mode (after warm-up).')
-_BATCH = flags.DEFINE_integer('batch_size', 100, 'Global batch size.')
-_K = flags.DEFINE_integer('steps_per_dispatch', 100, 'Steps per chunk.')
+_SECONDS = flags.DEFINE_float('seconds', 3.0, 'Timed seconds per model and mode (after warm-up).',
+                               lower_bound=0.1)
+_BATCH = flags.DEFINE_integer('batch_size', 100, 'Global batch size.', lower_bound=1)
+_K = flags.DEFINE_integer('steps_per_dispatch', 100, 'Steps per chunk.', lower_bound=1)
 
 FAMILIES = (('logreg', 'mnist1d', {'name': 'logreg'}),
             ('mlp', 'mnist1d', {'name': 'mlp', 'hidden_sizes': (100, 100)}),
@@ -66,4 +68,4 @@ def main(argv):
 
 
 if __name__ == '__main__':
-  app.run(main)
+  cli.run(main)

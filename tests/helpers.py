@@ -35,6 +35,13 @@ def run(command: list[str], devices: int = 1, timeout: float = 300,
                         text=True, timeout=timeout, check=False)
 
 
+def assert_finished(done: subprocess.CompletedProcess) -> None:
+  """The run went to its end: exit 0, or 3 when a run shortened for the test
+  misses its claim (experiments/cli.py); never a traceback."""
+  assert done.returncode in (0, 3), done.stderr
+  assert 'Traceback' not in done.stderr, done.stderr
+
+
 def popen(command: list[str], devices: int = 1) -> subprocess.Popen:
   return subprocess.Popen(command, cwd=REPO, env=env_with_devices(devices),
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

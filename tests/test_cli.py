@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from tests.helpers import MLP_QUICK, classify_command, run
+from tests.helpers import MLP_QUICK, assert_finished, classify_command, run
 
 CASES = {
     'unknown config key': (['--config.bogus=1'], "unknown config key 'bogus'"),
@@ -79,7 +79,7 @@ def test_batch_not_divisible_by_the_device_count(tmp_path):
 def test_resume_with_another_config_keeps_the_old_run(tmp_path):
   first = run(
       classify_command(tmp_path, '--config.train.num_steps=20', '--config.train.eval_every=10'))
-  assert first.returncode == 0, first.stderr
+  assert_finished(first)
   before = (tmp_path / 'metrics.jsonl').read_text()
   done = run(
       classify_command(tmp_path, '--config.train.num_steps=40', '--config.train.eval_every=10'))

@@ -1,7 +1,12 @@
-"""Faults a run must survive: damaged checkpoints, a second process on the workdir."""
+"""Faults a run must survive and bad input it must refuse, through the real entry
+points: what the user sees (exit code, one line, no traceback) and that nothing
+is lost (records byte-identical to an uninterrupted run after recovery)."""
+import json
 import pathlib
 import shutil
 import signal
+import subprocess
+import sys
 import time
 
 import pytest
@@ -9,7 +14,8 @@ import pytest
 from dl_course.classification import train_and_evaluate
 from dl_course.engine.checkpoint import SEAL
 from dl_course.errors import UserError
-from tests.helpers import classify_command, popen, run
+from experiments.cli import EXIT_CLAIM_FAILED
+from tests.helpers import MLP_QUICK, assert_finished, classify_command, popen, run
 from tests.test_cli import assert_one_line_error
 from tests.test_engine import tiny_config
 
@@ -55,7 +61,7 @@ TINY = ('--config.train.num_steps=60', '--config.train.eval_every=20',
 def finished(tmp_path_factory):
   workdir = tmp_path_factory.mktemp('finished')
   done = run(classify_command(workdir, *TINY), timeout=300)
-  assert done.returncode == 0, done.stderr
+  assert_finished(done)
   return workdir
 
 
@@ -66,8 +72,7 @@ def test_a_damaged_newest_checkpoint_falls_back_to_the_last_good_one(finished, t
   (workdir / 'lock').unlink()
   damage(workdir / 'checkpoints' / '60')
   done = run(classify_command(workdir, *TINY), timeout=300)
-  assert done.returncode == 0, done.stderr
-  assert 'Traceback' not in done.stderr, done.stderr
+  assert_finished(done)
   warnings = [line for line in done.stderr.splitlines() if line.startswith('warning')]
   assert len(warnings) == 1, done.stderr
   assert 'checkpoints/60 is damaged' in warnings[0] and 'resuming from step 40' in warnings[0]
@@ -117,7 +122,7 @@ def _interrupt_then_resume(command, reference: pathlib.Path, workdir: pathlib.Pa
   the first record; the stopped run must say so, exit `code` with no traceback,
   and the same command must then finish with byte-identical records."""
   whole = run(command(reference), timeout=300)
-  assert whole.returncode == 0, whole.stderr
+  assert_finished(whole)
   process = popen(command(workdir))
   metrics = workdir / 'metrics.jsonl'
   deadline = time.time() + 120
@@ -129,7 +134,7 @@ def _interrupt_then_resume(command, reference: pathlib.Path, workdir: pathlib.Pa
   assert f'stopped by {signal.Signals(sig).name}' in stdout, stdout
   assert 'Traceback' not in stderr and 'KeyboardInterrupt' not in stderr, stderr
   resumed = run(command(workdir), timeout=300)
-  assert resumed.returncode == 0, resumed.stderr
+  assert_finished(resumed)
   assert metrics.read_bytes() == (reference / 'metrics.jsonl').read_bytes()
 
 
@@ -138,3 +143,131 @@ def test_rl_under_sigterm_saves_says_so_and_resumes_bit_identically(tmp_path):
   _interrupt_then_resume(lambda w: rl_command(w, '--config.total_timesteps=16384'),
                          tmp_path / 'whole',
                          tmp_path / 'stopped', signal.SIGTERM, 0)
+
+
+def _disk_of(size: str, where: pathlib.Path) -> pathlib.Path:
+  """A tmpfs of `size` mounted at `where` (root only): a disk that fills up."""
+  where.mkdir()
+  mounted = subprocess.run(['mount', '-t', 'tmpfs', '-o', f'size={size}', 'tmpfs', str(where)],
+                           capture_output=True, text=True, check=False)
+  if mounted.returncode != 0:
+    pytest.skip('a small disk needs a tmpfs mount, which needs root: '
+                + (mounted.stderr.strip() or 'mount failed'))
+  return where
+
+
+def test_a_full_disk_stops_with_one_line_keeps_the_last_checkpoint_and_resumes(finished, tmp_path):
+  # 400 KiB: the step-20 checkpoint fits, the step-40 one does not.
+  disk = _disk_of('400k', tmp_path / 'small_disk')
+  try:
+    workdir = disk / 'run'
+    done = run(classify_command(workdir, *TINY), timeout=300)
+    assert_one_line_error(done, f'cannot write checkpoint {workdir}/checkpoints/40: No space left '
+                          'on device', code=1)
+    assert 'the last good checkpoint, step 20, is kept' in done.stderr
+    assert sorted(p.name for p in (workdir / 'checkpoints').iterdir()) == ['20']
+    records = (workdir / 'metrics.jsonl').read_text().splitlines()
+    assert [json.loads(line)['step'] for line in records] == [20, 40]  # whole lines only
+    moved = tmp_path / 'bigger_disk'
+    shutil.copytree(workdir, moved)
+  finally:
+    subprocess.run(['umount', str(disk)], check=False)
+  resumed = run(classify_command(moved, *TINY), timeout=300)
+  assert_finished(resumed)
+  assert (moved / 'metrics.jsonl').read_bytes() == (finished / 'metrics.jsonl').read_bytes()
+
+
+def test_a_workdir_with_only_a_config_json_takes_a_corrected_command(tmp_path):
+  """A run that stopped on a bad value after writing config.json (a dataset that
+  failed to load, say) left no records or checkpoints: the corrected command is a
+  new run there, not a changed one."""
+  (tmp_path / 'config.json').write_text(json.dumps({'study': 'mnist1d_mlp', 'seed': 7}))
+  done = run(classify_command(tmp_path, '--config.train.num_steps=100',
+                              '--config.train.eval_every=50'))
+  assert_finished(done)
+  assert json.loads((tmp_path / 'config.json').read_text())['seed'] == 0
+
+
+def test_the_manifest_command_replays_the_run(tmp_path):
+  workdir = tmp_path / 'run'
+  first = run(classify_command(workdir, '--config.train.num_steps=100',
+                               '--config.train.eval_every=50'))
+  assert_finished(first)
+  records = (workdir / 'metrics.jsonl').read_bytes()
+  command = json.loads((workdir / 'manifest.json').read_text())['command']
+  shutil.rmtree(workdir)
+  replayed = subprocess.run(['bash', '-c', command], capture_output=True, text=True,
+                            timeout=300, check=False)
+  assert_finished(replayed)
+  assert (workdir / 'metrics.jsonl').read_bytes() == records
+
+
+def _main(config: str, workdir, *extra) -> list[str]:
+  return [sys.executable, '-m', 'experiments.main', f'--config={config}', f'--workdir={workdir}',
+          *extra]
+
+
+DQN = 'experiments/configs/rl/dqn_cartpole.py:quick'
+PPO = 'experiments/configs/rl/ppo_cartpole.py:quick'
+BAD_VALUES = {  # each refused in one line, exit 2, before any training
+    'batch larger than the data': (
+        lambda w: classify_command(w, '--config.train.batch_size=1000000000'),
+        'config.train.batch_size=1000000000 is not allowed: at most the 4,000 training examples'),
+    'step count past 32 bits': (
+        lambda w: classify_command(w, '--config.train.num_steps=1000000000000'),
+        'config.train.num_steps=1000000000000 is not allowed: at most 2,147,483,647'),
+    'RL step count past 32 bits': (
+        lambda w: _main(PPO, w, '--config.total_timesteps=1000000000000'),
+        'config.total_timesteps=1000000000000 is not allowed: at most 2,147,483,647'),
+    'replay buffer larger than memory': (
+        lambda w: _main(DQN, w, '--config.buffer_size=1000000000'),
+        'GiB, more than the'),
+    'a word for a list of widths': (
+        lambda w: classify_command(w, '--config.model.hidden_sizes=abc'),
+        "config.model.hidden_sizes=('abc',) is not allowed: a list of ints like the default"),
+    'a config file without get_config': (
+        lambda w: _main('dl_course/errors.py', w),
+        '--config=dl_course/errors.py has no get_config()'),
+    'a classification config for an RL study': (
+        lambda w: classify_command(w, '--config.study=ppo_cartpole'),
+        '--config is not a ppo_cartpole study (rl) config: it has no algorithm'),
+    'reproduce into an unwritable workdir': (
+        lambda w: [sys.executable, '-m', 'launch.reproduce', 'mnist1d_logreg',
+                   '--workdir=/proc/no_such_place'],
+        '--workdir=/proc/no_such_place is not writable'),
+    'a bench flag out of range': (
+        lambda w: [sys.executable, '-m', 'launch.bench_rl', '--seeds=0'],
+        'flag --seeds=0: 0 is not a positive integer'),
+}
+
+
+@pytest.fixture(scope='module')
+def bad_value_runs(tmp_path_factory):
+  """Every bad-value command at once (they stop within seconds, at start-up)."""
+  root = tmp_path_factory.mktemp('bad')
+  started = {name: popen(command(root / str(i)))
+             for i, (name, (command, _)) in enumerate(BAD_VALUES.items())}
+  done = {}
+  for name, process in started.items():
+    stdout, stderr = process.communicate(timeout=240)
+    done[name] = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+  return done
+
+
+@pytest.mark.parametrize('name', BAD_VALUES)
+def test_a_bad_value_is_refused_in_one_line_before_any_work(bad_value_runs, name):
+  assert_one_line_error(bad_value_runs[name], BAD_VALUES[name][1])
+
+
+def test_help_lists_the_config_keys_and_exits_0():
+  done = run([sys.executable, '-m', 'experiments.main', '--help', f'--config={MLP_QUICK}'])
+  assert done.returncode == 0, done.stderr
+  assert '--workdir' in done.stdout and '--config.train.num_steps=1500' in done.stdout
+  assert "--config.model.hidden_sizes=(100, 100)" in done.stdout
+
+
+def test_a_failed_claim_exits_3(tmp_path):
+  done = run(classify_command(tmp_path, '--config.train.num_steps=100',
+                              '--config.train.eval_every=50'))
+  assert done.returncode == EXIT_CLAIM_FAILED, done.stderr
+  assert 'reproduced 0 of 1 claims' in done.stdout and 'Traceback' not in done.stderr

@@ -16,7 +16,7 @@ from dl_course.implicit import (double_descent, edge_of_stability, gradient_regu
 from experiments.configs.implicit_regularisation import double_descent as double_descent_config
 from experiments.configs.implicit_regularisation import \
     gradient_regularisation as gradient_regularisation_config
-from tests.helpers import run
+from tests.helpers import assert_finished, run
 from tests.test_cli import assert_one_line_error
 
 EOS = 'experiments/configs/implicit_regularisation/edge_of_stability.py:quick'
@@ -103,7 +103,7 @@ def test_two_runs_write_identical_metrics(tmp_path, config, overrides):
   outputs = []
   for name in ('a', 'b'):
     done = run(implicit_command(config, tmp_path / name, *overrides))
-    assert done.returncode == 0, done.stderr
+    assert_finished(done)
     outputs.append((tmp_path / name / 'metrics.jsonl').read_bytes())
   assert outputs[0] and outputs[0] == outputs[1]
   assert (tmp_path / 'a' / 'manifest.json').exists() and (tmp_path / 'a' / 'config.json').exists()
@@ -150,7 +150,7 @@ def test_a_grid_is_bit_identical_on_one_two_and_four_devices(tmp_path, runs_per_
   for devices in device_counts:
     done = run(implicit_command(RANDOM_LABELS, tmp_path / str(devices), *overrides),
                devices=devices)
-    assert done.returncode == 0, done.stderr
+    assert_finished(done)
     metrics[devices] = (tmp_path / str(devices) / 'metrics.jsonl').read_text()
     manifest = json.loads((tmp_path / str(devices) / 'manifest.json').read_text())
     assert manifest['devices']['count'] == devices

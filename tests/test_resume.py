@@ -15,7 +15,8 @@ import pytest
 import dl_course
 from dl_course.engine.checkpoint import read_checkpoint
 from dl_course.implicit import networks
-from tests.helpers import assert_trees_bitwise_equal, classify_command, popen, run
+from tests.helpers import (assert_finished, assert_trees_bitwise_equal, classify_command, popen,
+                           run)
 
 SHORT = ('--config.train.num_steps=600', '--config.train.eval_every=100',
          '--config.checkpoint_every=200', '--config.steps_per_dispatch=50')
@@ -47,7 +48,7 @@ def straight_runs(tmp_path_factory):
   for devices in (1, 4):
     workdir = tmp_path_factory.mktemp(f'straight{devices}')
     done = run(classify_command(workdir, *SHORT), devices=devices)
-    assert done.returncode == 0, done.stderr
+    assert_finished(done)
     runs[devices] = final_state_and_metrics(workdir)
   return runs
 
@@ -59,7 +60,7 @@ def test_sigkill_during_save_resumes_bit_identically(tmp_path, straight_runs, de
   assert killed.returncode == -signal.SIGKILL
   assert read_checkpoint(tmp_path / 'checkpoints')[0] == 200  # 400 never completed.
   resumed = run(classify_command(tmp_path, *SHORT), devices=devices)
-  assert resumed.returncode == 0, resumed.stderr
+  assert_finished(resumed)
   (step, state), metrics = final_state_and_metrics(tmp_path)
   (want_step, want_state), want_metrics = straight_runs[devices]
   assert step == want_step == 600
@@ -76,7 +77,7 @@ def test_ctrl_c_saves_the_current_step_exits_130_and_resumes_exactly(tmp_path):
           '--config.checkpoint_every=2000', '--config.steps_per_dispatch=50')
   reference = tmp_path / 'reference'
   done = run(classify_command(reference, *long))
-  assert done.returncode == 0, done.stderr
+  assert_finished(done)
 
   workdir = tmp_path / 'stopped'
   process = popen(classify_command(workdir, *long))
@@ -94,7 +95,7 @@ def test_ctrl_c_saves_the_current_step_exits_130_and_resumes_exactly(tmp_path):
   assert read_checkpoint(workdir / 'checkpoints')[0] == stopped_at
 
   resumed = run(classify_command(workdir, *long))
-  assert resumed.returncode == 0, resumed.stderr
+  assert_finished(resumed)
   (step, state), text = final_state_and_metrics(workdir)
   (want_step, want_state), want_text = final_state_and_metrics(reference)
   assert step == want_step == 4000
@@ -115,7 +116,7 @@ def test_exact_mode_is_bit_identical_on_one_two_and_four_devices_after_500_steps
       assert stopped.returncode == 0, stopped.stderr
       assert 'stopped by --max_chunks at step 200' in stopped.stdout
     done = run(classify_command(workdir, *exact), devices=devices)
-    assert done.returncode == 0, done.stderr
+    assert_finished(done)
     assert json.loads((workdir / 'manifest.json').read_text())['devices']['count'] == devices
     results[devices] = final_state_and_metrics(workdir)
   (step, state), metrics = results[1]
@@ -149,7 +150,7 @@ def test_sigterm_stops_a_staged_study_and_the_same_command_finishes_it_byte_iden
             '--config.train.eval_every_epochs=5', '--config.num_widths=2']
   reference = tmp_path / 'reference'
   done = run(command(reference))
-  assert done.returncode == 0, done.stderr
+  assert_finished(done)
 
   workdir = tmp_path / 'stopped'
   process = popen(command(workdir))
@@ -163,7 +164,7 @@ def test_sigterm_stops_a_staged_study_and_the_same_command_finishes_it_byte_iden
   assert not (workdir / 'summary.json').exists()
 
   resumed = run(command(workdir))
-  assert resumed.returncode == 0, resumed.stderr
+  assert_finished(resumed)
   for name in ('metrics.jsonl', 'summary.json'):
     assert (workdir / name).read_bytes() == (reference / name).read_bytes()
 

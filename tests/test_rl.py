@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from dl_course.rl.advantages import discounted_returns, gae
-from tests.helpers import assert_trees_bitwise_equal, popen, run
+from tests.helpers import assert_finished, assert_trees_bitwise_equal, popen, run
 from tests.test_cli import assert_one_line_error
 
 TINY = ['--config.total_timesteps=2048', '--config.num_envs=4', '--config.num_steps=64',
@@ -55,7 +55,7 @@ def uninterrupted(tmp_path_factory):
   """The reference: TINY on one device, in one go."""
   workdir = tmp_path_factory.mktemp('whole')
   done = run(rl_command(workdir))
-  assert done.returncode == 0, done.stderr
+  assert_finished(done)
   return workdir
 
 
@@ -74,7 +74,7 @@ def test_a_chunked_run_stopped_and_resumed_is_bit_identical(uninterrupted, tmp_p
   assert first.returncode == 0 and 'stopped by --max_chunks at step' in first.stdout, first.stderr
   assert len((tmp_path / 'metrics.jsonl').read_text().splitlines()) == 4
   second = run(rl_command(tmp_path))
-  assert second.returncode == 0, second.stderr
+  assert_finished(second)
   assert read(uninterrupted) == read(tmp_path)
   starts = [launch['start_step'] for launch in
             json.loads((tmp_path / 'manifest.json').read_text())['launches']]
@@ -82,7 +82,7 @@ def test_a_chunked_run_stopped_and_resumed_is_bit_identical(uninterrupted, tmp_p
 
 
 def test_seeds_sharded_over_four_devices_match_one_device(uninterrupted, tmp_path):
-  assert run(rl_command(tmp_path), devices=4).returncode == 0
+  assert_finished(run(rl_command(tmp_path), devices=4))
   _, summary_one = read(uninterrupted)
   _, summary_four = read(tmp_path)
   np.testing.assert_allclose(summary_four['final_return_per_seed'],

@@ -28,7 +28,7 @@ from dl_course.engine.records import (MetricWriter, check_same_run, is_writer, r
 from dl_course.engine.state import init_train_state
 from dl_course.engine.steps import (classification_loss, classification_per_example,
                                     make_eval_sums, make_train_step)
-from dl_course.errors import UserError
+from dl_course.errors import StorageError, UserError
 from dl_course.studies import Stopped
 from dl_course import plots
 
@@ -103,6 +103,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: pathlib.Path,
   model, tx, init = build_model_and_init(config, train.info)
 
   checkpointer = Checkpointer(workdir / 'checkpoints', config.keep_checkpoints)
+  disk_refused = False
   try:
     check_same_run(workdir, config, may_change=RESUMABLE_CHANGES)
     start_step = checkpointer.good_step()
@@ -141,9 +142,12 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: pathlib.Path,
                         run_chunk=run_chunk, evaluate=evaluate, writer=writer,
                         checkpointer=checkpointer, window=window, progress=config.progress,
                         stop=stop, max_chunks=max_chunks)
+  except StorageError:
+    disk_refused = True
+    raise  # no figure on a full disk: the error names what could not be written
   finally:
     checkpointer.close()
-    if is_writer() and (workdir / 'metrics.jsonl').exists():
+    if is_writer() and (workdir / 'metrics.jsonl').exists() and not disk_refused:
       plots.learning_curves(read_metrics(workdir), workdir / 'learning_curves.png',
                             title=f'{config.model.name} on {config.data.name}')
   last = result.last_record or (read_metrics(workdir) or [{}])[-1]

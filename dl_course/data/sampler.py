@@ -12,6 +12,9 @@ import functools
 
 import numpy as np
 
+from dl_course.config import check_fits_in_memory
+from dl_course.errors import SizeError
+
 
 @functools.lru_cache(maxsize=8)
 def _epoch_permutation(seed: int, epoch: int, num_examples: int) -> np.ndarray:
@@ -20,8 +23,14 @@ def _epoch_permutation(seed: int, epoch: int, num_examples: int) -> np.ndarray:
   return perm
 
 
+def check_batch_size(batch_size: int, num_examples: int) -> None:
+  if batch_size > num_examples:
+    raise SizeError(batch_size, f'at most the {num_examples:,} training examples')
+
+
 def batch_indices(seed: int, step: int, num_examples: int, batch_size: int) -> np.ndarray:
   """Indices of the examples in batch `step` ([batch_size] int64)."""
+  check_batch_size(batch_size, num_examples)
   positions = np.arange(step * batch_size, (step + 1) * batch_size, dtype=np.int64)
   epochs, offsets = np.divmod(positions, num_examples)
   out = np.empty(batch_size, np.int64)
@@ -34,5 +43,8 @@ def batch_indices(seed: int, step: int, num_examples: int, batch_size: int) -> n
 def chunk_indices(seed: int, first_step: int, num_steps: int, num_examples: int,
                   batch_size: int) -> np.ndarray:
   """Indices for steps first_step .. first_step + num_steps - 1 ([K, B])."""
+  check_batch_size(batch_size, num_examples)
+  check_fits_in_memory(f'the batch indices of {num_steps:,} steps of {batch_size:,} examples',
+                       8 * num_steps * batch_size, 'the number of steps or the batch size')
   return np.stack([batch_indices(seed, s, num_examples, batch_size)
                    for s in range(first_step, first_step + num_steps)])

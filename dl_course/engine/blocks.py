@@ -13,6 +13,7 @@ import optax
 
 from dl_course.data.sampler import chunk_indices
 from dl_course.engine.guard import check_finite
+from dl_course.engine.loop import progress_bar
 
 
 def train_in_blocks(loss_fn: Callable, evaluate: Callable, params, tx, x, y, *, seed: int,
@@ -65,20 +66,23 @@ def train_in_blocks(loss_fn: Callable, evaluate: Callable, params, tx, x, y, *, 
     params, state = restored['params'], restored['opt_state']
     if kept is not None:
       losses, evaluations = kept['losses'], kept['evaluations']
-  for first in range(start, num_steps, eval_every):
-    params, state, value, evaluation = block(params, state, indices[first:first + eval_every],
-                                             steps[first:first + eval_every])
-    losses.append(float(value))
-    evaluations.append(float(evaluation))
-    check_finite(dict(zip(metric_names, (losses[-1], evaluations[-1]))),
-                 first_step=first + eval_every,
-                 last_good_step=checkpoints and checkpoints.last_good_step)
-    if log:
-      log(first + eval_every, losses[-1], evaluations[-1])
-    if checkpoints is not None:
-      checkpoints.chunk_done(first + eval_every, {'params': params, 'opt_state': state},
-                             {'losses': losses, 'evaluations': evaluations},
-                             last=first + eval_every >= num_steps)
+  with progress_bar(num_steps, initial=start, leave=False) as bar:
+    for first in range(start, num_steps, eval_every):
+      params, state, value, evaluation = block(params, state, indices[first:first + eval_every],
+                                               steps[first:first + eval_every])
+      losses.append(float(value))
+      evaluations.append(float(evaluation))
+      bar.update(min(eval_every, num_steps - first))
+      bar.set_postfix(loss=f'{losses[-1]:.4g}', refresh=False)
+      check_finite(dict(zip(metric_names, (losses[-1], evaluations[-1]))),
+                   first_step=first + eval_every,
+                   last_good_step=checkpoints and checkpoints.last_good_step)
+      if log:
+        log(first + eval_every, losses[-1], evaluations[-1])
+      if checkpoints is not None:
+        checkpoints.chunk_done(first + eval_every, {'params': params, 'opt_state': state},
+                               {'losses': losses, 'evaluations': evaluations},
+                               last=first + eval_every >= num_steps)
   return params, np.array(losses), np.array(evaluations)
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import pathlib
+import shutil
 import sys
 
 import jax
@@ -29,10 +30,14 @@ import numpy as np
 import orbax.checkpoint as ocp
 
 from dl_course.engine.records import is_writer
-from dl_course.errors import UserError
+from dl_course.errors import StorageError, UserError, storage_cause
 
 _DIGEST = '_state_sha256'
 SEAL = 'sha256.json'
+
+
+# Orbax's metadata, OCDBT manifest and the loop state beside a step's arrays.
+SAVE_OVERHEAD_BYTES = 128 * 1024
 
 
 class Checkpointer:
@@ -52,12 +57,47 @@ class Checkpointer:
     """Writes sha256.json into every step saved by this process since the last call."""
     if not self._unsealed:
       return
-    self._manager.wait_until_finished()
+    try:
+      self._manager.wait_until_finished()
+    except Exception as error:  # pylint: disable=broad-except
+      cause = storage_cause(error)
+      if cause is None:
+        raise
+      failed, self._unsealed = self._unsealed, []
+      self._remove_unfinished()
+      good = [step for step in self._manager.all_steps() if step not in failed]
+      raise StorageError(
+          f'cannot write checkpoint {self.directory / str(failed[-1])}: {cause}; '
+          + (f'the last good checkpoint, step {max(good)}, is kept' if good
+             else 'no checkpoint was written yet')
+          + '; free space and run the same command to resume') from None
     for step in self._unsealed:
       directory = self.directory / str(step)
       if directory.is_dir() and is_writer():
         (directory / SEAL).write_text(json.dumps(file_digests(directory), sort_keys=True))
     self._unsealed = []
+
+  def _check_space(self, step: int, state) -> None:
+    """Refuses a save the disk has no room for before Orbax starts it: a save that
+    runs out of space fails in Orbax's threads, which print tracebacks of their own."""
+    needed = (sum(leaf.nbytes for leaf in jax.tree.leaves(state)) * 11 // 10
+              + SAVE_OVERHEAD_BYTES)
+    free = shutil.disk_usage(self.directory).free
+    if needed > free:
+      latest = self._manager.latest_step()
+      raise StorageError(
+          f'cannot write checkpoint {self.directory / str(step)}: No space left on device '
+          f'({needed / 2**20:.1f} MiB needed, {free / 2**20:.1f} MiB free); '
+          + (f'the last good checkpoint, step {latest}, is kept' if latest is not None
+             else 'no checkpoint was written yet')
+          + '; free space and run the same command to resume')
+
+  def _remove_unfinished(self) -> None:
+    """Deletes the temporary folders of saves that failed: they hold partial
+    files and the space the disk lacks (Orbax would delete them at the next start)."""
+    for partial in self.directory.glob('*.orbax-checkpoint-tmp*'):
+      shutil.rmtree(partial, ignore_errors=True)
+    self._manager.reload()
 
   def latest_step(self) -> int | None:
     return self._manager.latest_step()
@@ -73,6 +113,7 @@ class Checkpointer:
     # dicts (the metric window's sums, a stage's curves); a shared dict saved late
     # held sums from after the checkpoint's step.
     loop_state = json.loads(json.dumps({**loop_state, _DIGEST: state_digest(state)}))
+    self._check_space(step, state)
     self._manager.save(step, args=ocp.args.Composite(
         state=ocp.args.StandardSave(state), loop=ocp.args.JsonSave(loop_state)), force=True)
     self._unsealed.append(step)

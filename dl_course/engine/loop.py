@@ -99,6 +99,17 @@ class StopRequest:
         signal.signal(s, h)
 
 
+def progress_bar(total: int | None = None, *, initial: int = 0, unit: str = 'step',
+                 desc: str | None = None, enabled: bool | None = None,
+                 leave: bool = True) -> tqdm.tqdm:
+  """The progress bar of a long run, on stderr: rate, ETA (with a total) and the
+  metric a caller sets as postfix. Process 0 only; by default only when stderr
+  is a terminal, so that logs and test pipes get no carriage-return noise."""
+  disable = True if not is_writer() else (None if enabled is None else not enabled)
+  return tqdm.tqdm(total=total, initial=initial, unit=unit, desc=desc, disable=disable,
+                   file=sys.stderr, dynamic_ncols=True, smoothing=0.1, leave=leave)
+
+
 @dataclasses.dataclass
 class LoopResult:
   state: object
@@ -116,9 +127,7 @@ def run_loop(state, *, start_step: int, schedule: Schedule,
   (then it saves the current step, which lies on the chunk grid)."""
   stop = stop or StopRequest()
   step, pending, last_record, chunks = start_step, None, None, 0
-  bar = tqdm.tqdm(total=schedule.num_steps, initial=start_step, unit='step',
-                  disable=not (progress and is_writer()), file=sys.stderr,
-                  dynamic_ncols=True, smoothing=0.1)
+  bar = progress_bar(schedule.num_steps, initial=start_step, enabled=progress)
 
   def collect(chunk):
     first, metrics = chunk

@@ -13,13 +13,14 @@ import json
 import os
 import pathlib
 import platform
+import shlex
 import subprocess
 import sys
 
 import jax
 
 from dl_course.config import to_json_dict
-from dl_course.errors import UserError
+from dl_course.errors import StorageError, UserError, storage_cause
 
 PACKAGES = ('jax', 'jaxlib', 'flax', 'optax', 'orbax-checkpoint', 'chex', 'numpy', 'scipy',
             'ml-collections', 'absl-py', 'tensorflow-datasets', 'gymnax', 'scikit-learn',
@@ -102,9 +103,40 @@ def device_summary() -> dict:
 
 
 def write_json(path: pathlib.Path, obj) -> None:
+  """Writes whole or not at all: through a temporary file, renamed into place."""
   tmp = path.with_name(path.name + '.tmp')
-  tmp.write_text(json.dumps(obj, indent=2, sort_keys=True) + '\n')
-  os.replace(tmp, path)
+  with refused_writes(path):
+    try:
+      tmp.write_text(json.dumps(obj, indent=2, sort_keys=True) + '\n')
+      os.replace(tmp, path)
+    finally:
+      tmp.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def refused_writes(path: pathlib.Path):
+  """Turns a write the disk refuses (full, read-only) into one StorageError line
+  naming the path."""
+  try:
+    yield
+  except OSError as error:
+    cause = storage_cause(error)
+    if cause is None:
+      raise
+    raise StorageError(f'cannot write {path}: {cause}; what was written before is kept; '
+                       'free space and run the same command to resume') from None
+
+
+def replay_command() -> str:
+  """The shell command that launched this process, as one can paste it: from its
+  directory, with its XLA_FLAGS, and `python -m module` for a module run (whose
+  sys.argv[0] is the module's file path)."""
+  main = sys.modules.get('__main__')
+  module = getattr(getattr(main, '__spec__', None), 'name', None)
+  head = [sys.executable, '-m', module] if module else [sys.executable, sys.argv[0]]
+  xla_flags = os.environ.get('XLA_FLAGS', '')
+  env = f'XLA_FLAGS={shlex.quote(xla_flags)} ' if xla_flags else ''
+  return f'cd {shlex.quote(os.getcwd())} && {env}{shlex.join(head + sys.argv[1:])}'
 
 
 def write_manifest(workdir: pathlib.Path, *, seed: int, start_step: int) -> None:
@@ -113,7 +145,7 @@ def write_manifest(workdir: pathlib.Path, *, seed: int, start_step: int) -> None
     return
   path = workdir / 'manifest.json'
   launch = {
-      'command': [sys.executable, *sys.argv],
+      'command': replay_command(),
       'time_utc': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
       'start_step': start_step,
       'host': platform.node(),
@@ -147,9 +179,18 @@ class MetricWriter:
     self.path.write_text(''.join(line + '\n' for line in kept))
 
   def write(self, record: dict) -> None:
-    if is_writer():
-      with self.path.open('a') as f:
-        f.write(json.dumps(record, sort_keys=True) + '\n')
+    """Appends one whole line: a write the disk cuts short is taken back."""
+    if not is_writer():
+      return
+    line = json.dumps(record, sort_keys=True) + '\n'
+    with refused_writes(self.path), self.path.open('a') as f:
+      size = f.tell()
+      try:
+        f.write(line)
+        f.flush()
+      except OSError:
+        f.truncate(size)
+        raise
 
 
 def read_metrics(workdir) -> list[dict]:
@@ -163,8 +204,8 @@ def check_same_run(workdir: pathlib.Path, config, may_change=frozenset()) -> Non
   """A workdir holds one run: refuses to continue it with a different config
   (keys in `may_change` do not change results and may differ)."""
   path = workdir / 'config.json'
-  if not path.exists():
-    return
+  if not path.exists() or not holds_progress(workdir):
+    return  # a run that stopped before its first record or checkpoint lost nothing
   old, new = _flatten(json.loads(path.read_text())), _flatten(to_json_dict(config))
   changed = sorted(k for k in old.keys() | new.keys()
                    if old.get(k) != new.get(k) and k not in may_change)
@@ -174,6 +215,16 @@ def check_same_run(workdir: pathlib.Path, config, may_change=frozenset()) -> Non
         f'--workdir={workdir} holds a run with a different config '
         f'(config.{key}: {old.get(key)!r} there, {new.get(key)!r} now); '
         f'use a new --workdir or the same config to resume')
+
+
+def holds_progress(workdir: pathlib.Path) -> bool:
+  """Whether the workdir holds work a different config would destroy: records,
+  checkpoints or finished units (a config.json alone is not work)."""
+  metrics = workdir / 'metrics.jsonl'
+  if metrics.exists() and metrics.stat().st_size:
+    return True
+  return any((workdir / name).is_dir() and any((workdir / name).iterdir())
+             for name in ('checkpoints', 'units'))
 
 
 def _flatten(tree: dict, prefix: str = '') -> dict:

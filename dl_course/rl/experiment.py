@@ -12,8 +12,8 @@ import pathlib
 import numpy as np
 
 from dl_course.claims import Claim
-from dl_course.config import check_choice, check_range, to_json_dict
-from dl_course.engine.loop import StopRequest
+from dl_course.config import check_choice, check_fits_in_memory, check_range, to_json_dict
+from dl_course.engine.loop import StopRequest, progress_bar
 from dl_course.engine.records import MetricWriter, check_same_run, is_writer, read_metrics, \
     write_json, write_manifest
 from dl_course.plots import plt, save_figure
@@ -43,6 +43,9 @@ def run(config, workdir: pathlib.Path, max_chunks: int | None = None) -> dict | 
   """Trains (or resumes) into `workdir`; returns the summary, or Stopped when
   stopped by `max_chunks` before the end (rerun to resume)."""
   algorithm = build(config)
+  check_fits_in_memory(f'the runner state of {config.num_seeds} seeds (networks, environments, '
+                       'any replay buffer)', runner.state_bytes(algorithm, config.num_seeds),
+                       'config.num_envs, config.buffer_size or config.num_seeds')
   workdir = pathlib.Path(workdir)
   checkpoints = workdir / 'checkpoints'
   check_same_run(workdir, config)  # before anything in the workdir is overwritten
@@ -55,8 +58,14 @@ def run(config, workdir: pathlib.Path, max_chunks: int | None = None) -> dict | 
   if start == 0:
     (workdir / 'metrics.jsonl').unlink(missing_ok=True)
 
+  bar = progress_bar(algorithm.num_updates, initial=start, unit='update',
+                     desc=f'{config.algorithm} {config.env}')
+
   def log_chunk(first_update, metrics):
     returns = runner.mean_return(metrics)  # [S, K]
+    bar.update(returns.shape[1])
+    if np.isfinite(returns[:, -1]).any():
+      bar.set_postfix(ret=f'{np.nanmean(returns[:, -1]):.1f}', refresh=False)
     for k in range(returns.shape[1]):
       update = first_update + k + 1
       per_seed = [None if np.isnan(r) else float(r) for r in returns[:, k]]
@@ -67,7 +76,7 @@ def run(config, workdir: pathlib.Path, max_chunks: int | None = None) -> dict | 
                     **{name: float(np.mean(values[:, k])) for name, values in metrics.items()
                        if name not in ('episodes', 'return_sum')}})
 
-  with StopRequest().on_signals() as stop:
+  with StopRequest().on_signals() as stop, bar:
     _, done = runner.train_seeds(algorithm, runner.seed_keys(config.seed, config.num_seeds),
                                  chunk_updates=config.chunk_updates, checkpoint_dir=checkpoints,
                                  on_chunk=log_chunk, max_chunks=max_chunks, stop=stop)

@@ -37,6 +37,14 @@ def init_seeds(algorithm: Algorithm, keys_S: jax.Array):
   return _mapped_init(algorithm)(keys_S)
 
 
+def state_bytes(algorithm: Algorithm, num_seeds: int) -> int:
+  """Bytes of every seed's runner state (networks, optimiser, environments, any
+  replay buffer), from shapes alone: nothing is allocated."""
+  keys = jax.ShapeDtypeStruct((num_seeds, 2), np.uint32)
+  shapes = jax.eval_shape(jax.vmap(algorithm.init), keys)
+  return sum(leaf.size * leaf.dtype.itemsize for leaf in jax.tree.leaves(shapes))
+
+
 @functools.cache
 def _mapped_init(algorithm: Algorithm):
   return jax.jit(lambda keys: jax.lax.map(algorithm.init, keys))
