@@ -177,22 +177,19 @@ def test_a_full_disk_stops_with_one_line_keeps_the_last_checkpoint_and_resumes(f
   assert (moved / 'metrics.jsonl').read_bytes() == (finished / 'metrics.jsonl').read_bytes()
 
 
-def test_a_workdir_with_only_a_config_json_takes_a_corrected_command(tmp_path):
+def test_a_corrected_rerun_a_failed_claim_and_the_manifest_replay(tmp_path):
   """A run that stopped on a bad value after writing config.json (a dataset that
   failed to load, say) left no records or checkpoints: the corrected command is a
-  new run there, not a changed one."""
-  (tmp_path / 'config.json').write_text(json.dumps({'study': 'mnist1d_mlp', 'seed': 7}))
-  done = run(classify_command(tmp_path, '--config.train.num_steps=100',
-                              '--config.train.eval_every=50'))
-  assert_finished(done)
-  assert json.loads((tmp_path / 'config.json').read_text())['seed'] == 0
-
-
-def test_the_manifest_command_replays_the_run(tmp_path):
+  new run there, not a changed one. This short run misses its claim: exit 3. Its
+  manifest's command, pasted into a shell, writes the very same records."""
   workdir = tmp_path / 'run'
-  first = run(classify_command(workdir, '--config.train.num_steps=100',
-                               '--config.train.eval_every=50'))
-  assert_finished(first)
+  workdir.mkdir()
+  (workdir / 'config.json').write_text(json.dumps({'study': 'mnist1d_mlp', 'seed': 7}))
+  done = run(classify_command(workdir, '--config.train.num_steps=100',
+                              '--config.train.eval_every=50'))
+  assert done.returncode == EXIT_CLAIM_FAILED, done.stderr
+  assert 'reproduced 0 of 1 claims' in done.stdout and 'Traceback' not in done.stderr
+  assert json.loads((workdir / 'config.json').read_text())['seed'] == 0
   records = (workdir / 'metrics.jsonl').read_bytes()
   command = json.loads((workdir / 'manifest.json').read_text())['command']
   shutil.rmtree(workdir)
@@ -266,8 +263,14 @@ def test_help_lists_the_config_keys_and_exits_0():
   assert "--config.model.hidden_sizes=(100, 100)" in done.stdout
 
 
-def test_a_failed_claim_exits_3(tmp_path):
-  done = run(classify_command(tmp_path, '--config.train.num_steps=100',
-                              '--config.train.eval_every=50'))
-  assert done.returncode == EXIT_CLAIM_FAILED, done.stderr
-  assert 'reproduced 0 of 1 claims' in done.stdout and 'Traceback' not in done.stderr
+@pytest.mark.parametrize('model', ['cnn', 'gru'])
+def test_per_step_dispatch_of_conv_and_recurrent_nets_on_four_devices_finishes(tmp_path, model):
+  """Steps dispatched ahead on 4 CPU devices used to deadlock in the all-reduce
+  (feeding.collectives_block_threads); the MLP's 4-device runs are in test_resume."""
+  done = run(classify_command(tmp_path, '--config.dispatch=loop', '--config.train.batch_size=100',
+                              '--config.train.num_steps=300', '--config.train.eval_every=300',
+                              '--config.checkpoint_every=300',
+                              config=f'experiments/configs/mnist1d/{model}.py:quick'),
+             devices=4, timeout=240)
+  assert_finished(done)
+  assert json.loads((tmp_path / 'manifest.json').read_text())['devices']['count'] == 4

@@ -186,11 +186,11 @@ print('initialised')
 """
 
 
-def test_the_old_hang_trigger_finishes_six_times_in_six():
+def test_the_old_hang_trigger_finishes_four_times_in_four():
   """Four MinAtar seeds initialised together used to deadlock jaxlib's batched CPU
   QR (6 of 6 runs, issue 19). Each run has a hard timeout; a hang fails, nothing reruns."""
-  for _ in range(3):
-    children = [popen([sys.executable, '-c', HANG_TRIGGER]) for _ in range(2)]  # 6 in all
+  for _ in range(2):
+    children = [popen([sys.executable, '-c', HANG_TRIGGER]) for _ in range(2)]  # 4 in all
     for child in children:
       try:
         out, err = child.communicate(timeout=90)

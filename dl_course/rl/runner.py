@@ -90,9 +90,10 @@ def train_seeds(algorithm: Algorithm, keys_S, *, chunk_updates: int,
   """
   states = shard_runs(init_seeds(algorithm, keys_S))
   checkpointer = Checkpointer(checkpoint_dir, keep=2) if checkpoint_dir else None
-  done = 0
-  if checkpointer and checkpointer.good_step() is not None:
-    done = checkpointer.latest_step()
+  done = checkpointer.good_step() if checkpointer else None
+  if done is None:
+    done = 0
+  else:
     abstract = jax.tree.map(lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype, sharding=a.sharding),
                             states)
     states, _ = checkpointer.restore(done, abstract)
