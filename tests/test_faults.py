@@ -232,6 +232,9 @@ BAD_VALUES = {  # each refused in one line, exit 2, before any training
         lambda w: [sys.executable, '-m', 'launch.reproduce', 'mnist1d_logreg',
                    '--workdir=/proc/no_such_place'],
         '--workdir=/proc/no_such_place is not writable'),
+    'no chunks at all': (
+        lambda w: classify_command(w, '--max_chunks=0'),
+        'flag --max_chunks=0: 0 is not a positive integer'),
     'a bench flag out of range': (
         lambda w: [sys.executable, '-m', 'launch.bench_rl', '--seeds=0'],
         'flag --seeds=0: 0 is not a positive integer'),
@@ -268,8 +271,8 @@ def test_per_step_dispatch_of_conv_and_recurrent_nets_on_four_devices_finishes(t
   """Steps dispatched ahead on 4 CPU devices used to deadlock in the all-reduce
   (feeding.collectives_block_threads); the MLP's 4-device runs are in test_resume."""
   done = run(classify_command(tmp_path, '--config.dispatch=loop', '--config.train.batch_size=100',
-                              '--config.train.num_steps=300', '--config.train.eval_every=300',
-                              '--config.checkpoint_every=300',
+                              '--config.train.num_steps=100', '--config.train.eval_every=100',
+                              '--config.checkpoint_every=100',
                               config=f'experiments/configs/mnist1d/{model}.py:quick'),
              devices=4, timeout=240)
   assert_finished(done)

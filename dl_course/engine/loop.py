@@ -107,7 +107,7 @@ def progress_bar(total: int | None = None, *, initial: int = 0, unit: str = 'ste
   is a terminal, so that logs and test pipes get no carriage-return noise."""
   disable = True if not is_writer() else (None if enabled is None else not enabled)
   return tqdm.tqdm(total=total, initial=initial, unit=unit, desc=desc, disable=disable,
-                   file=sys.stderr, dynamic_ncols=True, smoothing=0.1, leave=leave)
+                   file=sys.stderr, smoothing=0.1, leave=leave)
 
 
 @dataclasses.dataclass
