@@ -269,10 +269,11 @@ def test_help_lists_the_config_keys_and_exits_0():
 @pytest.mark.parametrize('model', ['cnn', 'gru'])
 def test_per_step_dispatch_of_conv_and_recurrent_nets_on_four_devices_finishes(tmp_path, model):
   """Steps dispatched ahead on 4 CPU devices used to deadlock in the all-reduce
-  (feeding.collectives_block_threads); the MLP's 4-device runs are in test_resume."""
+  (feeding.collectives_block_threads): without the fix the CNN aborts here (rc 134
+  after ~65 s; 100 steps were too few to show it). The MLP's are in test_resume."""
   done = run(classify_command(tmp_path, '--config.dispatch=loop', '--config.train.batch_size=100',
-                              '--config.train.num_steps=100', '--config.train.eval_every=100',
-                              '--config.checkpoint_every=100',
+                              '--config.train.num_steps=300', '--config.train.eval_every=300',
+                              '--config.checkpoint_every=300',
                               config=f'experiments/configs/mnist1d/{model}.py:quick'),
              devices=4, timeout=240)
   assert_finished(done)
