@@ -1,4 +1,6 @@
 """Errors that are the user's to fix: the CLI prints them as one line, no traceback."""
+import errno
+import os
 
 
 class UserError(Exception):
@@ -34,6 +36,7 @@ class StorageError(Exception):
   with one line naming the path and the cause; what it wrote before is intact."""
 
 
+STORAGE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EIO, errno.EFBIG)
 STORAGE_FAILURES = ('No space left on device', 'Disk quota exceeded', 'Read-only file system',
                     'Permission denied', 'Input/output error')
 
@@ -41,10 +44,9 @@ STORAGE_FAILURES = ('No space left on device', 'Disk quota exceeded', 'Read-only
 def storage_cause(error: BaseException) -> str | None:
   """The disk's reason in an error raised by a write, also when a library wraps it
   (TensorStore's RESOURCE_EXHAUSTED around ENOSPC), or None when it is no such error."""
-  text = str(error)
-  if isinstance(error, OSError) and error.strerror:
-    return error.strerror
-  return next((cause for cause in STORAGE_FAILURES if cause in text), None)
+  if isinstance(error, OSError) and error.errno is not None:
+    return os.strerror(error.errno) if error.errno in STORAGE_ERRNOS else None
+  return next((cause for cause in STORAGE_FAILURES if cause in str(error)), None)
 
 
 class TrainingDivergedError(Exception):
