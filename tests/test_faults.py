@@ -2,6 +2,7 @@
 points: what the user sees (exit code, one line, no traceback) and that nothing
 is lost (records byte-identical to an uninterrupted run after recovery)."""
 import json
+import os
 import pathlib
 import shutil
 import signal
@@ -13,6 +14,7 @@ import pytest
 
 from dl_course.classification import train_and_evaluate
 from dl_course.engine.checkpoint import SEAL
+from dl_course.engine.loop import StopRequest
 from dl_course.errors import UserError
 from experiments.cli import EXIT_CLAIM_FAILED
 from tests.helpers import MLP_QUICK, assert_finished, classify_command, popen, run
@@ -278,3 +280,36 @@ def test_per_step_dispatch_of_conv_and_recurrent_nets_on_four_devices_finishes(t
              devices=4, timeout=240)
   assert_finished(done)
   assert json.loads((tmp_path / 'manifest.json').read_text())['devices']['count'] == 4
+
+
+@pytest.mark.parametrize('sig', [signal.SIGTERM, signal.SIGINT], ids=['SIGTERM', 'SIGINT'])
+def test_both_signals_request_the_same_stop_and_the_handlers_are_restored(sig):
+  """Every loop (classification, RL, the staged studies) stops through this one
+  StopRequest; the entry-point tests send SIGINT to classification and SIGTERM to a
+  staged study and to RL."""
+  before = signal.getsignal(sig)
+  with StopRequest().on_signals() as stop:
+    os.kill(os.getpid(), sig)
+    deadline = time.time() + 10
+    while not stop.requested and time.time() < deadline:
+      time.sleep(0.01)
+  assert stop.requested and stop.reason == signal.Signals(sig).name
+  assert signal.getsignal(sig) is before
+
+
+SECOND_CTRL_C = """
+import os, signal, time
+from dl_course.engine.loop import StopRequest
+with StopRequest().on_signals() as stop:
+  os.kill(os.getpid(), signal.SIGINT)
+  time.sleep(0.2)
+  os.kill(os.getpid(), signal.SIGINT)
+  time.sleep(10)
+print('not stopped')
+"""
+
+
+def test_a_second_ctrl_c_stops_at_once_with_one_line_and_exit_130():
+  done = run([sys.executable, '-c', SECOND_CTRL_C], timeout=60)
+  assert_one_line_error(done, 'interrupted again: stopped at once', code=130)
+  assert 'not stopped' not in done.stdout
