@@ -83,6 +83,11 @@ def _parse_flags(argv: list[str]) -> list[str]:
   except Exception as e:  # pylint: disable=broad-except
     fail(f'bad command line: {type(e).__name__}: {e}')
   if wants_help:
+    if 'config' in flags.FLAGS and flags.FLAGS['config'].value is not None:
+      try:
+        config_value(flags.FLAGS['config'])  # a --config that failed to load is an error
+      except UserError as e:
+        fail(str(e))
     print(usage())
     sys.exit(0)
   return remaining

@@ -234,6 +234,9 @@ BAD_VALUES = {  # each refused in one line, exit 2, before any training
         lambda w: [sys.executable, '-m', 'launch.reproduce', 'mnist1d_logreg',
                    '--workdir=/proc/no_such_place'],
         '--workdir=/proc/no_such_place is not writable'),
+    '--help with a config file that is not there': (
+        lambda w: [sys.executable, '-m', 'experiments.main', '--help', '--config=/no/such.py'],
+        '--config=/no/such.py could not be loaded'),
     'no chunks at all': (
         lambda w: classify_command(w, '--max_chunks=0'),
         'flag --max_chunks=0: 0 is not a positive integer'),
