@@ -6,6 +6,7 @@ turns it into a dict and rejects keys the config does not know.
 """
 from __future__ import annotations
 
+import os
 from collections.abc import Collection, Mapping
 from typing import Any
 
@@ -152,7 +153,7 @@ def check_like_default(config, default, kind: str, start_from: str) -> None:
   defaults = dict(flat_items(default))
   for key, value in flat_items(config):
     for number in (value if isinstance(value, (list, tuple)) else (value,)):
-      if _is_number(number) and isinstance(number, int) and abs(number) > INT32_MAX:
+      if isinstance(number, int) and not isinstance(number, bool) and abs(number) > INT32_MAX:
         raise ConfigError(key, value, f'at most {INT32_MAX:,} in size: JAX counts steps '
                           'and indices in 32-bit integers')
     kind_of_entries = _entry_type(defaults.get(key))
@@ -191,7 +192,6 @@ def available_memory() -> int:
         return int(line.split()[1]) * 1024
   except OSError:
     pass
-  import os  # pylint: disable=import-outside-toplevel
   return os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_AVPHYS_PAGES')
 
 

@@ -32,12 +32,7 @@ def learning_curves(records: list[dict], path: str | pathlib.Path, title: str = 
     ax.legend()
   if title:
     fig.suptitle(title)
-  fig.tight_layout()
-  try:
-    with refused_writes(pathlib.Path(path)):
-      fig.savefig(path, dpi=110)
-  finally:
-    plt.close(fig)
+  save_figure(fig, path)
 
 
 def save_figure(fig, path: str | pathlib.Path) -> None:

@@ -65,12 +65,7 @@ class Checkpointer:
         raise
       failed, self._unsealed = self._unsealed, []
       self._remove_unfinished()
-      good = [step for step in self._manager.all_steps() if step not in failed]
-      raise StorageError(
-          f'cannot write checkpoint {self.directory / str(failed[-1])}: {cause}; '
-          + (f'the last good checkpoint, step {max(good)}, is kept' if good
-             else 'no checkpoint was written yet')
-          + '; free space and run the same command to resume') from None
+      raise self._refused(failed[-1], cause) from None
     for step in self._unsealed:
       directory = self.directory / str(step)
       if directory.is_dir() and is_writer():
@@ -84,13 +79,16 @@ class Checkpointer:
               + SAVE_OVERHEAD_BYTES)
     free = shutil.disk_usage(self.directory).free
     if needed > free:
-      latest = self._manager.latest_step()
-      raise StorageError(
-          f'cannot write checkpoint {self.directory / str(step)}: No space left on device '
-          f'({needed / 2**20:.1f} MiB needed, {free / 2**20:.1f} MiB free); '
-          + (f'the last good checkpoint, step {latest}, is kept' if latest is not None
-             else 'no checkpoint was written yet')
-          + '; free space and run the same command to resume')
+      raise self._refused(step, f'No space left on device ({needed / 2**20:.1f} MiB needed, '
+                          f'{free / 2**20:.1f} MiB free)')
+
+  def _refused(self, step: int, cause: str) -> StorageError:
+    """The one line for a save the disk refused, naming the checkpoint kept."""
+    latest = self._manager.latest_step()
+    kept = (f'the last good checkpoint, step {latest}, is kept' if latest is not None
+            else 'no checkpoint was written yet')
+    return StorageError(f'cannot write checkpoint {self.directory / str(step)}: {cause}; '
+                        f'{kept}; free space and run the same command to resume')
 
   def _remove_unfinished(self) -> None:
     """Deletes the temporary folders of saves that failed: they hold partial

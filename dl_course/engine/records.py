@@ -19,7 +19,7 @@ import sys
 
 import jax
 
-from dl_course.config import to_json_dict
+from dl_course.config import flat_items, to_json_dict
 from dl_course.errors import StorageError, UserError, storage_cause
 
 PACKAGES = ('jax', 'jaxlib', 'flax', 'optax', 'orbax-checkpoint', 'chex', 'numpy', 'scipy',
@@ -227,11 +227,6 @@ def holds_progress(workdir: pathlib.Path) -> bool:
              for name in ('checkpoints', 'units'))
 
 
-def _flatten(tree: dict, prefix: str = '') -> dict:
-  flat = {}
-  for key, value in tree.items():
-    if isinstance(value, dict):
-      flat.update(_flatten(value, f'{prefix}{key}.'))
-    else:
-      flat[prefix + key] = list(value) if isinstance(value, tuple) else value
-  return flat
+def _flatten(tree: dict) -> dict:
+  return {key: list(value) if isinstance(value, tuple) else value
+          for key, value in flat_items(tree)}
