@@ -76,9 +76,12 @@ SHORT_BLOCKS = ('train.num_steps=60', 'train.eval_every=20')
 
 
 def _mnist1d(name, config) -> Study:
-  # Quick: the full recipe, seed 0; full: its mean over seeds 0-2 (the paper's table).
+  # The full recipe, its test accuracy averaged over seeds 0-4 (quick) or 0-9
+  # (full). One seed cannot settle a threshold: at the published figures the
+  # seeds spread by about +-0.5 pt (the CNN: 93.4-94.6 %, WORKSPACE.md).
   return Study(name, 'mnist1d', config, classification.run, classification.claims,
-               resumes=True, reproduce_args=(('seed=0',), ('seed=0', 'seed=1', 'seed=2')),
+               resumes=True, reproduce_args=(tuple(f'seed={s}' for s in range(5)),
+                                             tuple(f'seed={s}' for s in range(10))),
                diverge=('optimizer.learning_rate=1e30', 'train.num_steps=100'),
                resume_check=CLASSIFICATION_SHORT_CHUNKS)
 

@@ -1,9 +1,10 @@
 """Training throughput (examples/s) per model family: 'scan' vs 'loop' dispatch.
 
   python -m launch.bench_throughput [--seconds=3] [--batch_size=100] [--steps_per_dispatch=100]
+                                   [--models=lenet --models=resnet]
 
-Both modes run side by side in one process on MNIST-1D (and LeNet on MNIST-5k
-images), after a warm-up that compiles; the table's last column is
+Both modes run side by side in one process on MNIST-1D (and LeNet and ResNet on
+MNIST-5k images), after a warm-up that compiles; the table's last column is
 scan / loop, so > 1 means the scan is faster. This is a benchmark, not a
 test: numbers depend on the machine and its load.
 """
@@ -13,6 +14,7 @@ import time
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 from absl import flags
 
@@ -23,36 +25,59 @@ from dl_course.engine.state import init_train_state
 from dl_course.engine.steps import classification_loss, make_train_step
 from experiments import cli
 
-_SECONDS = flags.DEFINE_float('seconds', 3.0, 'Timed seconds per model and mode (after warm-up).',
+_SECONDS = flags.DEFINE_float('seconds', 5.0, 'Timed seconds per model and mode (after warm-up).',
                                lower_bound=0.1)
 _BATCH = flags.DEFINE_integer('batch_size', 100, 'Global batch size.', lower_bound=1)
 _K = flags.DEFINE_integer('steps_per_dispatch', 100, 'Steps per chunk.', lower_bound=1)
+_ROUNDS = flags.DEFINE_integer('rounds', 5, 'Alternating timed windows per mode (median).',
+                                lower_bound=1)
+_MODELS = flags.DEFINE_multi_enum('models', None, ['logreg', 'mlp', 'cnn1d', 'gru', 'lenet', 'resnet'],
+                                  'Only these models (repeat the flag); all by default.')
 
+MODES = ('loop', 'scan')
 FAMILIES = (('logreg', 'mnist1d', {'name': 'logreg'}),
             ('mlp', 'mnist1d', {'name': 'mlp', 'hidden_sizes': (100, 100)}),
             ('cnn1d', 'mnist1d', {'name': 'cnn1d'}),
             ('gru', 'mnist1d', {'name': 'gru', 'hidden_size': 12}),
-            ('lenet', 'mnist5k', {'name': 'lenet'}))
+            ('lenet', 'mnist5k', {'name': 'lenet'}),
+            ('resnet', 'mnist5k', {'name': 'resnet', 'stem_stride': 2}))
 
 
-def examples_per_second(model_config, dataset, mode, seconds, batch_size, k) -> float:
+def examples_per_second(model_config, dataset, seconds, batch_size, k, rounds) -> dict:
+  """{mode: median ex/s over `rounds` timed windows}; the modes' windows alternate,
+  so a change in the machine's load falls on both alike."""
   train = data.load(dataset)
   model = models.build(model_config, train.info.num_classes)
   tx = optax.adam(1e-3)
   mesh = make_mesh()
-  # Placed on the mesh as the trainer does, so the warm-up compiles what is timed.
-  state = jax.jit(lambda key: init_train_state(model, tx, jnp.zeros((1, *train.info.input_shape)),
-                                               key), out_shardings=replicated(mesh))(jax.random.key(0))
-  run_chunk = make_chunk_runner(make_train_step(model.apply, tx, classification_loss), mode=mode,
-                                mesh=mesh, x=train.x, y=train.y, seed=0, batch_size=batch_size)
-  state, metrics = run_chunk(state, 0, k)  # Compiles.
-  jax.block_until_ready(metrics)
-  start, done = time.perf_counter(), 0
-  while time.perf_counter() - start < seconds:
-    state, metrics = run_chunk(state, k + done, k)
+  step = make_train_step(model.apply, tx, classification_loss)
+  runs = {}
+  for mode in MODES:
+    # Placed on the mesh as the trainer does, so the warm-up compiles what is timed.
+    state = jax.jit(lambda key: init_train_state(model, tx, jnp.zeros((1, *train.info.input_shape)),
+                                                 key), out_shardings=replicated(mesh))(jax.random.key(0))
+    run_chunk = make_chunk_runner(step, mode=mode, mesh=mesh, x=train.x, y=train.y, seed=0,
+                                  batch_size=batch_size)
+    state, metrics = run_chunk(state, 0, k)  # Compiles.
     jax.block_until_ready(metrics)
-    done += k
-  return done * batch_size / (time.perf_counter() - start)
+    runs[mode] = [run_chunk, state, k]
+  rates = {mode: [] for mode in MODES}
+  for _ in range(rounds):
+    for mode, run in runs.items():
+      run_chunk, state, first = run
+      # As the trainer does (engine/loop.py): a chunk's metrics are waited for
+      # after the next chunk is dispatched, so gathering the next chunk's batches
+      # on the host overlaps the device's work in both modes.
+      start, done, pending = time.perf_counter(), 0, None
+      while time.perf_counter() - start < seconds / rounds:
+        state, metrics = run_chunk(state, first + done, k)
+        if pending is not None:
+          jax.block_until_ready(pending)
+        pending, done = metrics, done + k
+      jax.block_until_ready(pending)
+      rates[mode].append(done * batch_size / (time.perf_counter() - start))
+      run[1:] = [state, first + done]
+  return {mode: float(np.median(r)) for mode, r in rates.items()}
 
 
 def main(argv):
@@ -61,8 +86,10 @@ def main(argv):
         f'batch {_BATCH.value}, {_K.value} steps per dispatch')
   print(f'{"model":<8} {"data":<8} {"loop ex/s":>11} {"scan ex/s":>11} {"scan/loop":>10}')
   for name, dataset, config in FAMILIES:
-    rates = {mode: examples_per_second(config, dataset, mode, _SECONDS.value, _BATCH.value, _K.value)
-             for mode in ('loop', 'scan')}
+    if _MODELS.value and name not in _MODELS.value:
+      continue
+    rates = examples_per_second(config, dataset, _SECONDS.value, _BATCH.value, _K.value,
+                                _ROUNDS.value)
     print(f'{name:<8} {dataset:<8} {rates["loop"]:>11,.0f} {rates["scan"]:>11,.0f} '
           f'{rates["scan"] / rates["loop"]:>10.2f}', flush=True)
 

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import jax
+import jax.extend.core
 import numpy as np
 
 
@@ -57,3 +58,14 @@ def assert_trees_bitwise_equal(a, b) -> None:
     x, y = np.asarray(x), np.asarray(y)
     assert x.dtype == y.dtype and x.shape == y.shape
     assert x.tobytes() == y.tobytes(), 'arrays differ'
+
+
+def qr_operand_ranks(jaxpr) -> list[int]:
+  """Ranks of the operands of every QR primitive in a jaxpr, sub-jaxprs included."""
+  ranks = []
+  for eqn in jaxpr.eqns:
+    if eqn.primitive.name in ('qr', 'geqrf', 'householder_product'):
+      ranks.append(eqn.invars[0].aval.ndim)
+    for sub in jax.extend.core.jaxprs_in_params(eqn.params):
+      ranks += qr_operand_ranks(sub)
+  return ranks

@@ -23,6 +23,7 @@ from dl_course.errors import TrainingDivergedError, UserError
 from dl_course.engine.blocks import train_in_blocks
 from dl_course.studies import Stopped, from_module
 from experiments.configs.mnist1d import mlp as mnist1d_mlp
+from tests.helpers import qr_operand_ranks
 
 
 def tiny_config(**overrides):
@@ -233,3 +234,26 @@ def test_a_staged_rerun_that_logs_other_records_is_refused_in_one_line(tmp_path)
     study.run(config, tmp_path)
   with pytest.raises(UserError, match=r'config.seed: 0 there, 1 now'):
     study.run(ml_collections.ConfigDict({'seed': 1, 'study': 'staged'}), tmp_path)
+
+
+def test_stacked_inits_run_one_qr_at_a_time_and_equal_each_init_alone():
+  """A GRU's recurrent kernel is orthogonal (a QR). init_each stacks runs without
+  a batched QR, the kernel that deadlocked jaxlib 0.10 (issue 19), and gives each
+  run the bits it gets alone. vmap would batch the QR: the check can fail."""
+  from dl_course.engine.grid import init_grid
+  from dl_course.engine.state import init_each
+  model = models.build({'name': 'gru', 'hidden_size': 6}, 10)
+  tx = optax.adam(1e-3)
+  sample_x = jnp.zeros((1, 40))
+  keys = jax.random.split(jax.random.key(0), 3)
+  init = lambda key: init_train_state(model, tx, sample_x, key)
+  assert set(qr_operand_ranks(jax.make_jaxpr(lambda k: init_each(init, k))(keys).jaxpr)) == {2}
+  assert set(qr_operand_ranks(jax.make_jaxpr(jax.vmap(init))(keys).jaxpr)) == {3}  # the old way
+  stacked = init_grid(model, optax.inject_hyperparams(optax.adam)(learning_rate=0.0), sample_x,
+                      keys, [1e-3] * 3)
+  for r in range(3):
+    alone = init_train_state(model, optax.inject_hyperparams(optax.adam)(learning_rate=0.0),
+                             sample_x, keys[r])
+    np.testing.assert_array_equal(
+        jax.flatten_util.ravel_pytree(jax.tree.map(lambda a, r=r: a[r], stacked.params))[0],
+        jax.flatten_util.ravel_pytree(alone.params)[0])

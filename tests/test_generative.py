@@ -63,7 +63,7 @@ def test_bijector_inverts_and_its_log_det_matches_the_jacobian(name):
   x_back, inverse_log_det = apply(variables, y, inverse=True)
   np.testing.assert_allclose(x_back, x, atol=1e-5)
   np.testing.assert_allclose(inverse_log_det, -log_det, atol=1e-4, rtol=1e-5)
-  jacobian = jax.jit(jax.jacfwd(lambda e: module.apply(variables, e[None])[0].reshape(-1)))(x[0])
+  jacobian = jax.jit(jax.jacrev(lambda e: module.apply(variables, e[None])[0].reshape(-1)))(x[0])
   _, expected = jnp.linalg.slogdet(jacobian.reshape(jacobian.shape[0], -1))
   assert abs(float(log_det[0]) - float(expected)) <= 1e-4 * max(1.0, abs(float(expected)))
 

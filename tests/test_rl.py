@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from dl_course.rl.advantages import discounted_returns, gae
-from tests.helpers import assert_finished, assert_trees_bitwise_equal, popen, run
+from tests.helpers import (assert_finished, assert_trees_bitwise_equal, popen, qr_operand_ranks,
+                           run)
 from tests.test_cli import assert_one_line_error
 
 TINY = ['--config.total_timesteps=2048', '--config.num_envs=4', '--config.num_steps=64',
@@ -171,6 +172,8 @@ def test_seeds_are_initialised_one_by_one_exactly_as_each_alone():
   algorithm = experiment.build(ppo_cartpole.get_config('quick'))
   keys = runner.seed_keys(0, 3)
   together = runner.init_seeds(algorithm, keys)
+  # The networks' orthogonal inits are QRs: one seed's matrix at a time, never batched.
+  assert set(qr_operand_ranks(jax.make_jaxpr(runner._mapped_init(algorithm))(keys).jaxpr)) == {2}
   alone = jax.jit(algorithm.init)
   for s in range(3):
     assert_trees_bitwise_equal(jax.tree.map(lambda a, s=s: a[s], together), alone(keys[s]))
@@ -186,11 +189,12 @@ print('initialised')
 """
 
 
-def test_the_old_hang_trigger_finishes_four_times_in_four():
-  """Four MinAtar seeds initialised together used to deadlock jaxlib's batched CPU
-  QR (6 of 6 runs, issue 19). Each run has a hard timeout; a hang fails, nothing reruns."""
-  for _ in range(2):
-    children = [popen([sys.executable, '-c', HANG_TRIGGER]) for _ in range(2)]  # 4 in all
+def test_the_old_hang_trigger_finishes_ten_times_in_ten():
+  """Four MinAtar seeds initialised together deadlocked jaxlib's batched CPU QR
+  (6 of 6 runs before the fix, issue 19). Ten runs, two at a time, each under a
+  hard timeout: a hang fails the test, and nothing reruns it."""
+  for _ in range(5):
+    children = [popen([sys.executable, '-c', HANG_TRIGGER]) for _ in range(2)]
     for child in children:
       try:
         out, err = child.communicate(timeout=90)

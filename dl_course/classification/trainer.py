@@ -12,6 +12,7 @@ import pathlib
 import jax
 import jax.numpy as jnp
 import ml_collections
+import numpy as np
 
 from dl_course import data, models
 from dl_course.claims import Claim, at_least
@@ -174,7 +175,10 @@ def claims(config, summary: dict) -> list[Claim]:
   if not config.claim.min_test_accuracy:
     return []
   seeds = summary.get('num_seeds', 1)
-  label = (f'{config.data.name} {config.model.name} test accuracy'
-           + (f' (mean of {seeds} seeds)' if seeds > 1 else ''))
+  label = f'{config.data.name} {config.model.name} test accuracy'
+  if seeds > 1:
+    accuracies = [s['test/accuracy'] for s in summary['per_seed']]
+    error = 100 * np.std(accuracies, ddof=1) / np.sqrt(seeds)
+    label += f' (mean of {seeds} seeds, s.e. {error:.1f} pts)'
   return [at_least(label, summary['test/accuracy'], config.claim.min_test_accuracy, unit=' %',
                    scale=100, source=config.claim.source)]

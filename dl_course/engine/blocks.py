@@ -19,13 +19,12 @@ from dl_course.engine.loop import progress_bar
 def train_in_blocks(loss_fn: Callable, evaluate: Callable, params, tx, x, y, *, seed: int,
                     num_steps: int, batch_size: int, eval_every: int,
                     log: Callable[[int, float, float], None] | None = None,
-                    scan: bool = True, key: jax.Array | None = None,
+                    key: jax.Array | None = None,
                     metric_names: tuple[str, str] = ('train/loss', 'test/evaluation'),
                     checkpoints=None):
   """Trains `params` on loss_fn(params, xb, yb) for num_steps; after every
   eval_every steps records the block's mean loss and evaluate(params).
-  Returns (params, losses, evaluations). scan=False dispatches one jitted step
-  at a time instead: XLA:CPU runs convolutions inside loops very slowly.
+  Returns (params, losses, evaluations).
   With a `key`, the loss is stochastic and may follow a schedule:
   loss_fn(params, xb, yb, fold_in(key, step), step).
   Each block's loss and evaluation go through the NaN guard under `metric_names`.
@@ -43,21 +42,10 @@ def train_in_blocks(loss_fn: Callable, evaluate: Callable, params, tx, x, y, *, 
     updates, state = tx.update(grads, state, params)
     return (optax.apply_updates(params, updates), state), value
 
-  jit_step, jit_evaluate = jax.jit(step), jax.jit(evaluate)
-
+  @jax.jit
   def block(params, state, block_indices, block_steps):
-    if scan:
-      (params, state), values = jax.lax.scan(step, (params, state), (block_indices, block_steps))
-    else:
-      values = []
-      for index, step_number in zip(block_indices, block_steps):
-        (params, state), value = jit_step((params, state), (index, step_number))
-        values.append(value)
-      values = jnp.stack(values)
-    return params, state, values.mean(), jit_evaluate(params)
-
-  if scan:
-    block = jax.jit(block)
+    (params, state), values = jax.lax.scan(step, (params, state), (block_indices, block_steps))
+    return params, state, values.mean(), evaluate(params)
 
   state = tx.init(params)
   losses, evaluations, start = [], [], 0

@@ -1,10 +1,11 @@
 """Feeding in-memory arrays to the mesh: training chunks and evaluation batches.
 
-Two ways to dispatch a chunk of K training steps (choose per model family by
-measurement, see launch/bench_throughput.py):
-  'scan': one jitted `lax.scan` over a [K, B, ...] chunk: one dispatch per chunk.
-  'loop': K dispatches of one jitted step. XLA:CPU runs convolutions inside
-          loops slowly, so CNNs are faster this way on CPU.
+Two ways to dispatch a chunk of K training steps:
+  'scan': one jitted `lax.scan` over a [K, B, ...] chunk: one dispatch per chunk,
+          every model family's default (at least as fast as 'loop' for each,
+          convolutions included: dl_course/models/conv.py, launch/bench_throughput.py).
+  'loop': K dispatches of one jitted step, kept as the baseline the benchmark
+          compares against.
 """
 from __future__ import annotations
 

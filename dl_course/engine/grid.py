@@ -32,7 +32,7 @@ from jax.sharding import PartitionSpec as P
 from dl_course.data.sampler import chunk_indices
 from dl_course.engine.guard import check_finite
 from dl_course.engine.mesh import DATA_AXIS, batch_sharding, make_mesh, replicated
-from dl_course.engine.state import init_train_state
+from dl_course.engine.state import init_each, init_train_state
 from dl_course.engine.steps import classification_loss, make_train_step
 
 
@@ -49,7 +49,7 @@ def init_grid(model, tx, sample_x, keys_R: jax.Array, learning_rates_R,
               group_size: int | None = None) -> object:
   """Stacked TrainStates, one per key, with per-run learning rates, placed for
   training in groups of `group_size` runs (None: one group)."""
-  states = jax.vmap(lambda key: init_train_state(model, tx, sample_x, key))(keys_R)
+  states = init_each(lambda key: init_train_state(model, tx, sample_x, key), keys_R)
   rates = jnp.asarray(learning_rates_R, jnp.float32)
   opt_state = states.opt_state
   opt_state.hyperparams['learning_rate'] = rates

@@ -31,6 +31,17 @@ def init_train_state(model, tx: optax.GradientTransformation, sample_x, key) -> 
                     key=root_key, model_state=model_state)
 
 
+def init_each(init, keys):
+  """init(key) for every key, stacked on a leading axis: the one way the project
+  initialises several runs, seeds or members at once. One key after another
+  (`lax.map`), never `vmap`: orthogonal initialisers (PPO's networks, a GRU's
+  recurrent kernel) are QR decompositions, and under vmap they become jaxlib
+  0.10's batched CPU QR kernel, which waits on sub-tasks queued to its own full
+  thread pool and deadlocked processes (WORKSPACE.md, "The CPU hang"). Each
+  entry is bit-identical to init(key) alone (tested)."""
+  return jax.lax.map(init, keys)
+
+
 def apply_model(apply_fn, state_params, model_state, x, *, train: bool, key=None):
   """Runs the model; in training mode returns updated mutable collections too."""
   variables = {'params': state_params, **model_state}

@@ -61,8 +61,7 @@ def lenet(config, num_classes: int) -> LeNet:
 def fit(config, model, x, y, test, num_steps, batch_size=None, **kwargs):
   return fit_classifier(model, optax.adam(config.optimizer.learning_rate), x, y, seed=config.seed,
                         num_steps=num_steps, batch_size=batch_size or config.train.batch_size,
-                        eval_every=config.train.eval_every, eval_sets={'test': test}, scan=False,
-                        **kwargs)
+                        eval_every=config.train.eval_every, eval_sets={'test': test}, **kwargs)
 
 
 def architectures_part(config, train, test, log) -> dict:
@@ -124,8 +123,7 @@ def transfer_part(config, train, test, log) -> dict:
       state, run_history, _ = fit_classifier(
           model, tx, x[labelled], y[labelled] - 5, seed=config.seed,
           num_steps=config.transfer_steps, batch_size=min(config.train.batch_size, len(labelled)),
-          eval_every=config.train.eval_every, eval_sets={'test': target}, scan=False,
-          initial_params=initial_params)
+          eval_every=config.train.eval_every, eval_sets={'test': target}, initial_params=initial_params)
       if name == 'linear probe':  # the frozen layers must not have moved
         frozen = lambda params: {layer: v for layer, v in params.items() if layer != HEAD}
         moved = jax.tree.map(lambda a, b: float(jnp.max(jnp.abs(a - b))),

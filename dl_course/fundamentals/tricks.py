@@ -58,7 +58,7 @@ def evaluate(model, state: TrainState, x, y) -> dict[str, float]:
 def fit_classifier(model, tx: optax.GradientTransformation, x, y, *, seed: int, num_steps: int,
                    batch_size: int, eval_every: int, eval_sets: Mapping[str, tuple],
                    early_stopping: tuple[str, int] | None = None,
-                   augment: Callable | None = None, initial_params=None, scan: bool = True):
+                   augment: Callable | None = None, initial_params=None):
   """Trains `model` with `tx` on (x, y); every eval_every steps evaluates each
   named (x, y) of eval_sets. Returns (final state, history, kept state) where
   history = {'step': [...], 'train_loss': [...], '<set>/loss': [...], '<set>/accuracy': [...]}.
@@ -69,9 +69,7 @@ def fit_classifier(model, tx: optax.GradientTransformation, x, y, *, seed: int, 
   shows what stopping avoided; the kept state is independent of the steps after
   the stop because every step depends on the past only.
   augment(key, xb) -> xb transforms each training batch, key = fold_in(aug key, step).
-  initial_params replaces the freshly initialised parameters (a pretrained net).
-  scan=False dispatches one jitted step at a time: XLA:CPU runs convolutions
-  inside loops very slowly."""
+  initial_params replaces the freshly initialised parameters (a pretrained net)."""
   x, y = jnp.asarray(x), jnp.asarray(y)
   state = init_train_state(model, tx, x[:2], jax.random.key(seed))
   if initial_params is not None:
@@ -86,20 +84,10 @@ def fit_classifier(model, tx: optax.GradientTransformation, x, y, *, seed: int, 
     state, metrics = train_step(state, {'x': xb, 'y': y[idx]})
     return state, metrics['loss']
 
-  if scan:
-    @jax.jit
-    def block(state, indices_KB):
-      state, losses = jax.lax.scan(one_step, state, indices_KB)
-      return state, losses.mean()
-  else:
-    jit_step = jax.jit(one_step)
-
-    def block(state, indices_KB):
-      losses = []
-      for idx in indices_KB:
-        state, loss = jit_step(state, idx)
-        losses.append(loss)
-      return state, jnp.stack(losses).mean()
+  @jax.jit
+  def block(state, indices_KB):
+    state, losses = jax.lax.scan(one_step, state, indices_KB)
+    return state, losses.mean()
 
   jit_evaluate = jax.jit(lambda state, xe, ye: evaluate(model, state, xe, ye))
   eval_sets = {name: (jnp.asarray(xe), jnp.asarray(ye)) for name, (xe, ye) in eval_sets.items()}

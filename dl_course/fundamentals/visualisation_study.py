@@ -69,7 +69,7 @@ def train(config, train_split, test_split, progress):
   params, losses, accuracies = train_in_blocks(
       loss, accuracy, params, optax.adam(config.optimizer.learning_rate), train_split.x,
       train_split.y, **train_args(config), log=record,
-      scan=False, checkpoints=progress.checkpoints('cnn'))
+      checkpoints=progress.checkpoints('cnn'))
   return model, params, accuracies
 
 

@@ -24,13 +24,15 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from dl_course.models.conv import Conv
+
 
 class CAMNet(nn.Module):
   num_classes: int
   channels: Sequence[int] = (16, 32, 64)
 
   def setup(self):
-    self.convs = [nn.Conv(c, (3, 3), padding='SAME') for c in self.channels]
+    self.convs = [Conv(c, (3, 3), padding='SAME') for c in self.channels]
     self.classifier = nn.Dense(self.num_classes)
 
   def features(self, x):

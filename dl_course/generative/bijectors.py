@@ -19,6 +19,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from dl_course.models.conv import Conv
+
 
 def sum_per_example(values):
   return values.reshape(values.shape[0], -1).sum(-1)
@@ -66,9 +68,9 @@ class ConvConditioner(nn.Module):
 
   @nn.compact
   def __call__(self, x):
-    h = nn.relu(nn.Conv(self.hidden, (3, 3))(x))
-    h = nn.relu(nn.Conv(self.hidden, (1, 1))(h))
-    return nn.Conv(2 * x.shape[-1], (3, 3), kernel_init=nn.initializers.zeros)(h)
+    h = nn.relu(Conv(self.hidden, (3, 3))(x))
+    h = nn.relu(Conv(self.hidden, (1, 1))(h))
+    return Conv(2 * x.shape[-1], (3, 3), kernel_init=nn.initializers.zeros)(h)
 
 
 class AffineCoupling(nn.Module):

@@ -3,8 +3,8 @@ trained on the real digits.
 
 Generator and discriminator are DCGAN's convolutional pair at small scale
 (`gan.DCGenerator`, `gan.DCDiscriminator`); the seeds train side by side under
-vmap, one jitted step per dispatch (XLA:CPU runs convolutions inside a scan
-slowly). Each step draws its real batch and noise from fold_in(key, step).
+vmap, one `lax.scan` per logging block. Each step draws its real batch and
+noise from fold_in(key, step).
 
 Judged on `num_samples` generated digits per seed, with an MLP classifier
 trained on the real training digits (its penultimate layer gives features):
@@ -33,6 +33,7 @@ from dl_course import data
 from dl_course.claims import Claim, at_least
 from dl_course.config import check_multiple, check_number_list, check_range
 from dl_course.engine.blocks import train_in_blocks
+from dl_course.engine.state import init_each
 from dl_course.errors import ConfigError
 from dl_course.generative import gan
 from dl_course.generative.images import image_grid, independent_pixel_samples
@@ -91,24 +92,26 @@ def train_gans(config, kind: str, real_x, progress):
                        generator_loss_kind=kind, batch_size=config.train.batch_size,
                        learning_rate=config.optimizer.learning_rate, beta1=config.beta1)
   keys = jax.random.split(jax.random.key(config.seed), config.num_seeds)
-  carry = jax.jit(jax.vmap(model.init))(keys)
-  step = jax.jit(jax.vmap(model.step, in_axes=(0, None)))
+  carry = jax.jit(lambda keys: init_each(model.init, keys))(keys)
+  seeds_step = jax.vmap(model.step, in_axes=(0, None))
+  block = jax.jit(lambda carry, steps: jax.lax.scan(seeds_step, carry, steps))
   checkpoints = progress.checkpoints(f'gan_{kind}')
   losses, start = [], 0
   if checkpoints is not None:
     restored, start, kept = checkpoints.restore(_named(carry))
     carry = _unnamed(restored)
     losses = list(jnp.asarray(kept['losses'], jnp.float32)) if kept else losses
-  for t in range(start, config.train.num_steps):
-    carry, value = step(carry, jnp.int32(t))
-    losses.append(value)
-    if (t + 1) % config.train.eval_every == 0:
-      block = np.asarray(jnp.stack(losses[-config.train.eval_every:])).mean(0)  # [S, 2]
-      progress.log({'loss': kind, 'step': t + 1, 'discriminator_loss': block[:, 0].tolist(),
-                    'generator_loss': block[:, 1].tolist()})
-      if checkpoints is not None:
-        so_far = lambda: {'losses': np.asarray(jnp.stack(losses)).tolist()}
-        checkpoints.chunk_done(t + 1, _named(carry), so_far, last=t + 1 == config.train.num_steps)
+  every = config.train.eval_every
+  for first in range(start, config.train.num_steps, every):
+    carry, values = block(carry, jnp.arange(first, first + every, dtype=jnp.int32))
+    losses.extend(values)  # [every, S, 2]
+    mean = np.asarray(values).mean(0)  # [S, 2]
+    t = first + every
+    progress.log({'loss': kind, 'step': t, 'discriminator_loss': mean[:, 0].tolist(),
+                  'generator_loss': mean[:, 1].tolist()})
+    if checkpoints is not None:
+      so_far = lambda: {'losses': np.asarray(jnp.stack(losses)).tolist()}
+      checkpoints.chunk_done(t, _named(carry), so_far, last=t == config.train.num_steps)
   return carry[0], model, np.asarray(jnp.stack(losses, 1))
 
 

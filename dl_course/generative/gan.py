@@ -18,6 +18,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from dl_course.models.conv import Conv, ConvTranspose
 from dl_course.models.mlp import MLP
 
 GENERATOR_LOSSES = ('non_saturating', 'minimax')
@@ -141,9 +142,9 @@ class DCGenerator(nn.Module):
     h = h.reshape(z.shape[0], height // scale, width // scale, self.channels[0])
     h = nn.relu(BatchStandardise()(h))
     for channels in self.channels[1:]:
-      h = nn.ConvTranspose(channels, (4, 4), strides=(2, 2), padding='SAME')(h)
+      h = ConvTranspose(channels, (4, 4), strides=(2, 2), padding='SAME')(h)
       h = nn.relu(BatchStandardise()(h))
-    return jnp.tanh(nn.Conv(out_channels, (3, 3), padding='SAME')(h))
+    return jnp.tanh(Conv(out_channels, (3, 3), padding='SAME')(h))
 
 
 class DCDiscriminator(nn.Module):
@@ -154,7 +155,7 @@ class DCDiscriminator(nn.Module):
   def __call__(self, x):
     h = x
     for channels in self.channels:
-      h = nn.leaky_relu(nn.Conv(channels, (4, 4), strides=(2, 2), padding='SAME')(h), 0.2)
+      h = nn.leaky_relu(Conv(channels, (4, 4), strides=(2, 2), padding='SAME')(h), 0.2)
     return nn.Dense(1)(h.reshape(h.shape[0], -1))
 
 

@@ -79,7 +79,7 @@ def run(config, progress) -> dict:
                        config.train.num_steps)))
   params, train_curve, test_curve = train_in_blocks(
       loss, test_bits, variables['params'], tx, train, np.zeros(len(train)), **train_args(config),
-      log=record, scan=False, key=noise_key,
+      log=record, key=noise_key,
       metric_names=('train/bits_per_dim', 'test/bits_per_dim'),
       checkpoints=progress.checkpoints('flow'))
   variables = {**constants, 'params': params}

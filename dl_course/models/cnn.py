@@ -5,6 +5,7 @@ from collections.abc import Sequence
 
 import flax.linen as nn
 
+from dl_course.models.conv import Conv
 from dl_course.models.mlp import add_channel_axis
 
 
@@ -23,7 +24,7 @@ class CNN1D(nn.Module):
     del train
     h_BTC = add_channel_axis(x_BT)
     for kernel in self.kernel_sizes:
-      h_BTC = nn.relu(nn.Conv(self.channels, (kernel,), strides=(2,), padding=((1, 1),))(h_BTC))
+      h_BTC = nn.relu(Conv(self.channels, (kernel,), strides=(2,), padding=((1, 1),))(h_BTC))
     return nn.Dense(self.num_classes)(h_BTC.reshape(h_BTC.shape[0], -1))
 
 
@@ -38,7 +39,7 @@ class LeNet(nn.Module):
   def __call__(self, x_BHWC, *, train: bool = False):
     h = x_BHWC
     for c in self.channels:
-      h = nn.relu(nn.Conv(c, (5, 5), padding='SAME')(h))
+      h = nn.relu(Conv(c, (5, 5), padding='SAME')(h))
       h = nn.max_pool(h, (2, 2), strides=(2, 2))
     h = nn.relu(nn.Dense(self.hidden)(h.reshape(h.shape[0], -1)))
     if self.dropout_rate > 0:
@@ -55,12 +56,12 @@ class ResidualBlock(nn.Module):
   @nn.compact
   def __call__(self, x, *, train: bool):
     norm = lambda: nn.BatchNorm(use_running_average=not train, momentum=0.9)
-    h = nn.Conv(self.channels, (3, 3), strides=self.stride, padding='SAME', use_bias=False)(x)
+    h = Conv(self.channels, (3, 3), strides=self.stride, padding='SAME', use_bias=False)(x)
     h = nn.relu(norm()(h))
-    h = nn.Conv(self.channels, (3, 3), padding='SAME', use_bias=False)(h)
+    h = Conv(self.channels, (3, 3), padding='SAME', use_bias=False)(h)
     h = norm()(h)
     if self.stride != 1 or x.shape[-1] != self.channels:
-      x = nn.Conv(self.channels, (1, 1), strides=self.stride, use_bias=False)(x)
+      x = Conv(self.channels, (1, 1), strides=self.stride, use_bias=False)(x)
       x = norm()(x)
     return nn.relu(h + x)
 
@@ -78,7 +79,7 @@ class ResNet(nn.Module):
 
   @nn.compact
   def __call__(self, x_BHWC, *, train: bool = False):
-    h = nn.Conv(self.stage_channels[0], (3, 3), strides=self.stem_stride, padding='SAME',
+    h = Conv(self.stage_channels[0], (3, 3), strides=self.stem_stride, padding='SAME',
                 use_bias=False)(x_BHWC)
     h = nn.relu(nn.BatchNorm(use_running_average=not train, momentum=0.9)(h))
     for stage, channels in enumerate(self.stage_channels):

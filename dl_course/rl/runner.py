@@ -19,6 +19,7 @@ import numpy as np
 from dl_course.engine.checkpoint import Checkpointer
 from dl_course.engine.grid import shard_runs
 from dl_course.engine.guard import check_finite
+from dl_course.engine.state import init_each
 from dl_course.rl.algorithm import Algorithm
 
 
@@ -28,12 +29,8 @@ def seed_keys(seed: int, num_seeds: int) -> jax.Array:
 
 
 def init_seeds(algorithm: Algorithm, keys_S: jax.Array):
-  """Every seed's initial runner state [S], one seed after another (lax.map).
-
-  Not vmap: the networks' orthogonal initialisers are QR decompositions, and
-  jaxlib 0.10's batched CPU QR kernel waits on sub-tasks queued to its own full
-  thread pool, which deadlocked processes (WORKSPACE.md). The states are the
-  same bits either way (tested)."""
+  """Every seed's initial runner state [S], one seed after another
+  (engine.state.init_each: never a batched QR)."""
   return _mapped_init(algorithm)(keys_S)
 
 
@@ -47,7 +44,7 @@ def state_bytes(algorithm: Algorithm, num_seeds: int) -> int:
 
 @functools.cache
 def _mapped_init(algorithm: Algorithm):
-  return jax.jit(lambda keys: jax.lax.map(algorithm.init, keys))
+  return jax.jit(lambda keys: init_each(algorithm.init, keys))
 
 
 def mean_return(metrics) -> np.ndarray:

@@ -59,7 +59,7 @@ MNIST1D_PAPER = 'Greydanus & Kobak 2024, table 1'
 
 
 def mnist1d_config(arg, study: str, model: dict, *, paper_accuracy: float,
-                   quick_accuracy: float, dispatch: str = 'scan', steps_per_dispatch: int = 100,
+                   quick_accuracy: float, steps_per_dispatch: int = 100,
                    quick_steps: int = 1500, **overrides):
   """The paper's training set-up (Adam, lr 1e-2, batch 100, 6,000 steps) and its
   claim: test accuracy at least the published figure (full) or `quick_accuracy`
@@ -69,7 +69,6 @@ def mnist1d_config(arg, study: str, model: dict, *, paper_accuracy: float,
   config.study = study
   config.data.name = 'mnist1d'
   config.model.update(model)
-  config.dispatch = dispatch
   config.steps_per_dispatch = steps_per_dispatch
   config.seed = args.get('seed', 0)
   config.claim.min_test_accuracy = paper_accuracy
