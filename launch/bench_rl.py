@@ -6,6 +6,11 @@ and environment steps per second, for one seed and for S seeds vmapped.
 `train(key)` is the whole run (init, then every update as one lax.scan),
 compiled once; S seeds are `vmap(train)` over S keys. Targets on a 2-core CPU:
 one seed in <= 10 s including compilation, S = 8 seeds in less than 8x one.
+The one-seed run is measured twice, each in a fresh process sharing a new, empty
+JAX persistent compilation cache: cold (compiles, fills the cache), then warm
+(reads the compiled program back), which is what every later run of the same
+program pays with `JAX_COMPILATION_CACHE_DIR` set.
+Against PureJaxRL's ppo.py (same hyperparameters) see WORKSPACE.md.
 Timings are wall clock after `block_until_ready`, each run once after its
 compilation (the run is long, so one sample is stable to a few %). Each
 measurement runs in its own process: compilation is then cold for both, and
@@ -16,8 +21,10 @@ wedge; see WORKSPACE.md).
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import tempfile
 import time
 
 import jax
@@ -58,10 +65,13 @@ def measure_here(num_seeds: int) -> dict:
           'device': f'{jax.devices()[0].device_kind} x{jax.device_count()}'}
 
 
-def measure_in_child(num_seeds: int) -> dict:
+def measure_in_child(num_seeds: int, cache_dir: str | None = None) -> dict:
+  env = dict(os.environ)
+  if cache_dir:
+    env['JAX_COMPILATION_CACHE_DIR'] = cache_dir
   done = subprocess.run([sys.executable, '-m', 'launch.bench_rl', f'--only={num_seeds}',
                          f'--total_timesteps={_STEPS.value}'], capture_output=True, text=True,
-                        check=True, timeout=900)
+                        check=True, timeout=900, env=env)
   return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -70,14 +80,17 @@ def main(argv):
   if _ONLY.value:
     print(json.dumps(measure_here(_ONLY.value)))
     return
-  rows = {1: measure_in_child(1), _SEEDS.value: measure_in_child(_SEEDS.value)}
-  one, many = rows.values()
+  with tempfile.TemporaryDirectory() as cache_dir:
+    one = measure_in_child(1, cache_dir)
+    warm = measure_in_child(1, cache_dir)
+  many = measure_in_child(_SEEDS.value)
+  rows = [('1 seed', 1, one), ('1 seed, warm cache', 1, warm),
+          (f'{_SEEDS.value} seeds (vmap)', _SEEDS.value, many)]
   print(f'PPO CartPole-v1, {one["steps"]:,} steps per seed, {one["device"]}')
-  print(f'{"run":<16} {"compile s":>10} {"run s":>8} {"total s":>8} {"env steps/s":>12}')
-  for seeds, row in rows.items():
-    name = '1 seed' if seeds == 1 else f'{seeds} seeds (vmap)'
+  print(f'{"run":<20} {"compile s":>10} {"run s":>8} {"total s":>8} {"env steps/s":>12}')
+  for name, seeds, row in rows:
     total = row['compile_s'] + row['run_s']
-    print(f'{name:<16} {row["compile_s"]:>10.2f} {row["run_s"]:>8.2f} {total:>8.2f} '
+    print(f'{name:<20} {row["compile_s"]:>10.2f} {row["run_s"]:>8.2f} {total:>8.2f} '
           f'{seeds * row["steps"] / row["run_s"]:>12,.0f}')
   print(f'run time of {_SEEDS.value} vmapped seeds / one seed: '
         f'{many["run_s"] / one["run_s"]:.2f} (target < {_SEEDS.value})')

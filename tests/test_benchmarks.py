@@ -25,4 +25,4 @@ def test_bench_vs_torch_prints_both_rates_and_their_ratio():
   assert done.returncode == 0, done.stderr
   row = next(line for line in done.stdout.splitlines() if line.startswith('mlp'))
   ours, theirs, ratio = (float(v.replace(',', '')) for v in row.split()[1:4])
-  assert ours > 0 and theirs > 0 and ratio == pytest.approx(ours / theirs, rel=0.01)
+  assert ours > 0 and theirs > 0 and ratio == pytest.approx(ours / theirs, abs=0.006)  # printed to 2 decimals
