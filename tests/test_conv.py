@@ -21,6 +21,7 @@ CASES = [  # input spatial, channels in/out, kernel, stride, padding, lhs dilati
     ((15, 15), 2, 3, (3, 3), (2, 1), ((2, 0), (1, 2)), None, None),
     ((9, 9), 2, 3, (3, 3), (1, 1), 'SAME', None, (2, 2)),
     ((7, 7), 3, 2, (4, 4), (1, 1), ((2, 2), (2, 2)), (2, 2), None),
+    ((7, 6), 3, 2, (3, 3), (2, 1), ((1, 2), (0, 1)), (2, 3), (1, 2)),
     ((40,), 1, 5, (5,), (2,), ((1, 1),), None, None),
     ((6, 5, 4), 2, 3, (3, 3, 2), (1, 2, 1), 'SAME', None, None),
 ]
@@ -47,6 +48,13 @@ def test_values_and_gradients_equal_lax(case):
   for ours_grad, ref_grad in zip(pullback_ours(cotangent), pullback(cotangent)):
     np.testing.assert_allclose(ours_grad, ref_grad, rtol=1e-5, atol=1e-5 * float(
         jnp.abs(ref_grad).max()))
+
+
+def test_string_padding_with_input_dilation_is_refused_as_lax_refuses_it():
+  x, w = jnp.ones((1, 5, 5, 1)), jnp.ones((3, 3, 1, 1))
+  for conv_fn in (lax.conv_general_dilated, conv.conv_general_dilated):
+    with pytest.raises(ValueError, match='String padding is not implemented'):
+      conv_fn(x, w, (1, 1), 'SAME', (2, 2), None, conv.canonical_dimension_numbers(2))
 
 
 def test_second_derivatives_equal_lax():

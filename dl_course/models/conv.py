@@ -39,9 +39,9 @@ Pads = tuple[tuple[int, int], ...]
 
 def canonical_dimension_numbers(num_spatial: int) -> tuple[str, str, str]:
   """('NHWC', 'HWIO', 'NHWC') and its 1-D / 3-D analogues."""
-  spatial = 'HWD'[:num_spatial] if num_spatial <= 3 else None
-  if spatial is None:
+  if not 1 <= num_spatial <= 3:
     raise ValueError(f'{num_spatial} spatial dimensions: 1 to 3 are supported')
+  spatial = 'HWD'[:num_spatial]
   return f'N{spatial}C', f'{spatial}IO', f'N{spatial}C'
 
 
@@ -102,24 +102,25 @@ def conv_general_dilated(lhs, rhs, window_strides: Sequence[int], padding: str |
   """`lax.conv_general_dilated` for canonical layouts (NHWC input, HWIO kernel),
   with gradients that stay canonical. The signature is lax's, so Flax's
   `nn.Conv(conv_general_dilated=...)` takes it. Grouped convolutions and other
-  layouts are passed to lax unchanged (the project uses neither)."""
+  layouts are passed to lax unchanged (the project uses neither), and so is string
+  padding with input dilation, which lax refuses."""
   num_spatial = lhs.ndim - 2
   canonical = lax.conv_dimension_numbers(lhs.shape, rhs.shape,
                                          canonical_dimension_numbers(num_spatial))
   requested = lax.conv_dimension_numbers(lhs.shape, rhs.shape, dimension_numbers or
                                          canonical_dimension_numbers(num_spatial))
+  input_dilated = lhs_dilation is not None and any(d != 1 for d in lhs_dilation)
   if (requested != canonical or feature_group_count != 1 or batch_group_count != 1
-      or preferred_element_type is not None):
+      or preferred_element_type is not None or (isinstance(padding, str) and input_dilated)):
     return lax.conv_general_dilated(
         lhs, rhs, window_strides, padding, lhs_dilation, rhs_dilation, dimension_numbers,
         feature_group_count, batch_group_count, precision, preferred_element_type)
   ones = (1,) * num_spatial
   lhs_dilation = tuple(lhs_dilation or ones)
   rhs_dilation = tuple(rhs_dilation or ones)
-  if isinstance(padding, str):
-    dilated_in = [(n - 1) * l + 1 for n, l in zip(lhs.shape[1:-1], lhs_dilation)]
+  if isinstance(padding, str):  # as lax resolves it
     dilated_k = [(k - 1) * r + 1 for k, r in zip(rhs.shape[:-2], rhs_dilation)]
-    padding = lax.padtype_to_pads(dilated_in, dilated_k, window_strides, padding)
+    padding = lax.padtype_to_pads(lhs.shape[1:-1], dilated_k, window_strides, padding)
   pads = tuple((int(lo), int(hi)) for lo, hi in padding)
   return _conv(lhs, rhs, tuple(window_strides), pads, lhs_dilation, rhs_dilation, precision)
 
