@@ -81,7 +81,7 @@ def test_conv_module_is_flax_conv_with_the_same_parameters():
 
 
 @pytest.mark.parametrize('padding', ['SAME', 'VALID'])
-@pytest.mark.parametrize('kernel,stride', [(4, 2), (3, 2), (3, 1), (2, 3)])
+@pytest.mark.parametrize('kernel,stride', [(4, 2), (2, 3)])
 def test_conv_transpose_equals_flax(padding, kernel, stride):
   x = jax.random.normal(jax.random.key(4), (2, 7, 7, 3))
   ours = conv.ConvTranspose(4, (kernel, kernel), strides=(stride, stride), padding=padding)
