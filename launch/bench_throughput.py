@@ -13,17 +13,12 @@ from __future__ import annotations
 import time
 
 import jax
-import jax.numpy as jnp
 import numpy as np
-import optax
 from absl import flags
 
-from dl_course import data, models
-from dl_course.engine.feeding import make_chunk_runner
-from dl_course.engine.mesh import make_mesh, replicated
-from dl_course.engine.state import init_train_state
-from dl_course.engine.steps import classification_loss, make_train_step
+from dl_course import data
 from experiments import cli
+from launch.engine_timing import engine_trainer
 
 _SECONDS = flags.DEFINE_float('seconds', 5.0, 'Timed seconds per model and mode (after warm-up).',
                                lower_bound=0.1)
@@ -47,36 +42,14 @@ def examples_per_second(model_config, dataset, seconds, batch_size, k, rounds) -
   """{mode: median ex/s over `rounds` timed windows}; the modes' windows alternate,
   so a change in the machine's load falls on both alike."""
   train = data.load(dataset)
-  model = models.build(model_config, train.info.num_classes)
-  tx = optax.adam(1e-3)
-  mesh = make_mesh()
-  step = make_train_step(model.apply, tx, classification_loss)
-  runs = {}
-  for mode in MODES:
-    # Placed on the mesh as the trainer does, so the warm-up compiles what is timed.
-    state = jax.jit(lambda key: init_train_state(model, tx, jnp.zeros((1, *train.info.input_shape)),
-                                                 key), out_shardings=replicated(mesh))(jax.random.key(0))
-    run_chunk = make_chunk_runner(step, mode=mode, mesh=mesh, x=train.x, y=train.y, seed=0,
-                                  batch_size=batch_size)
-    state, metrics = run_chunk(state, 0, k)  # Compiles.
-    jax.block_until_ready(metrics)
-    runs[mode] = [run_chunk, state, k]
+  trainers = {mode: engine_trainer(model_config, train, mode=mode, batch_size=batch_size, k=k)
+              for mode in MODES}
   rates = {mode: [] for mode in MODES}
   for _ in range(rounds):
-    for mode, run in runs.items():
-      run_chunk, state, first = run
-      # As the trainer does (engine/loop.py): a chunk's metrics are waited for
-      # after the next chunk is dispatched, so gathering the next chunk's batches
-      # on the host overlaps the device's work in both modes.
-      start, done, pending = time.perf_counter(), 0, None
-      while time.perf_counter() - start < seconds / rounds:
-        state, metrics = run_chunk(state, first + done, k)
-        if pending is not None:
-          jax.block_until_ready(pending)
-        pending, done = metrics, done + k
-      jax.block_until_ready(pending)
-      rates[mode].append(done * batch_size / (time.perf_counter() - start))
-      run[1:] = [state, first + done]
+    for mode, advance in trainers.items():
+      start = time.perf_counter()
+      steps = advance(seconds / rounds)
+      rates[mode].append(steps * batch_size / (time.perf_counter() - start))
   return {mode: float(np.median(r)) for mode, r in rates.items()}
 
 

@@ -23,18 +23,13 @@ import statistics
 import time
 
 import jax
-import jax.numpy as jnp
 import numpy as np
-import optax
 from absl import flags
 
-from dl_course import data, models
+from dl_course import data
 from dl_course.data.sampler import batch_indices
-from dl_course.engine.feeding import make_chunk_runner
-from dl_course.engine.mesh import make_mesh, replicated
-from dl_course.engine.state import init_train_state
-from dl_course.engine.steps import classification_loss, make_train_step
 from experiments import cli
+from launch.engine_timing import engine_trainer
 
 _SECONDS = flags.DEFINE_float('seconds', 20.0, 'Timed seconds per model and framework.',
                               lower_bound=0.5)
@@ -49,33 +44,6 @@ TARGETS = {'mlp': 2.5, 'lenet': 1.2}
 OURS = {'mlp': {'name': 'mlp', 'hidden_sizes': (512, 512)},
         'lenet': {'name': 'lenet', 'channels': (32, 64), 'hidden': 128}}
 INSTALL = 'pip install torch==2.13.0'
-
-
-def our_trainer(name: str, train):
-  """advance(steps) -> steps done, after a compiling warm-up; steps are whole chunks."""
-  model = models.build(OURS[name], train.info.num_classes)
-  tx = optax.adam(LEARNING_RATE)
-  mesh = make_mesh()
-  state = jax.jit(lambda key: init_train_state(model, tx, jnp.zeros((1, *train.info.input_shape)),
-                                               key), out_shardings=replicated(mesh))(jax.random.key(0))
-  run_chunk = make_chunk_runner(make_train_step(model.apply, tx, classification_loss), mode='scan',
-                                mesh=mesh, x=train.x, y=train.y, seed=0, batch_size=BATCH)
-  k = _K.value
-  box = {'state': state, 'step': 0}
-
-  def advance(seconds: float) -> int:
-    # The trainer's pattern (engine/loop.py): wait for a chunk after dispatching the next.
-    start, done, pending = time.perf_counter(), 0, None
-    while time.perf_counter() - start < seconds:
-      box['state'], metrics = run_chunk(box['state'], box['step'], k)
-      if pending is not None:
-        jax.block_until_ready(pending)
-      pending, done, box['step'] = metrics, done + k, box['step'] + k
-    jax.block_until_ready(pending)
-    return done
-
-  advance(0.0)  # Compiles.
-  return advance
 
 
 def torch_trainer(name: str, train):
@@ -128,7 +96,8 @@ def main(argv):
   for name in ('mlp', 'lenet'):
     if _MODELS.value and name not in _MODELS.value:
       continue
-    ours = our_trainer(name, train)
+    ours = engine_trainer(OURS[name], train, mode='scan', batch_size=BATCH, k=_K.value,
+                          learning_rate=LEARNING_RATE)
     theirs = torch_trainer(name, train)
     rates = {'ours': [], 'torch': []}
     window = _SECONDS.value / _ROUNDS.value
