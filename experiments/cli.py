@@ -20,6 +20,7 @@ from collections.abc import Callable
 from absl import app, flags, logging
 import ml_collections
 
+from dl_course.engine import compilation_cache
 from dl_course.errors import StorageError, TrainingDivergedError, UserError, storage_cause
 
 __all__ = ['UserError', 'config_value', 'fail', 'run']
@@ -144,7 +145,8 @@ class _StorageFailureLogs(std_logging.Filter):
 
 
 def run(main: Callable[[list[str]], None]) -> None:
-  """app.run with one-line errors for user mistakes."""
+  """app.run with one-line errors for user mistakes, and the persistent compilation cache on."""
+  compilation_cache.enable()
 
   def guarded(argv):
     logging.set_verbosity(logging.WARNING)

@@ -25,4 +25,8 @@ def test_bench_vs_torch_prints_both_rates_and_their_ratio():
   assert done.returncode == 0, done.stderr
   row = next(line for line in done.stdout.splitlines() if line.startswith('mlp'))
   ours, theirs, ratio = (float(v.replace(',', '')) for v in row.split()[1:4])
-  assert ours > 0 and theirs > 0 and ratio == pytest.approx(ours / theirs, abs=0.006)  # printed to 2 decimals
+  assert ours > 0 and theirs > 0
+  # The rates are printed rounded to whole ex/s and the ratio to 2 decimals, from
+  # the unrounded rates: the ratio of the printed rates is as far off as that rounding.
+  rounding = ours / theirs * (0.5 / ours + 0.5 / theirs) + 0.005
+  assert ratio == pytest.approx(ours / theirs, abs=rounding)

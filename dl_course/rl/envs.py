@@ -7,6 +7,11 @@ truncated (time-limit) episode.
 """
 from __future__ import annotations
 
+import importlib
+import importlib.util
+import sys
+import types
+
 import jax
 import jax.numpy as jnp
 
@@ -19,10 +24,38 @@ def make(name: str):
   """(env, env_params); a ConfigError naming the allowed ones for anything else."""
   if name not in ENVIRONMENTS:
     raise ConfigError('env', name, 'one of ' + ', '.join(ENVIRONMENTS))
-  # Imported here, not at the top: gymnax takes ~2 s to import (it loads its
-  # rendering stack), which every non-RL command would otherwise pay.
+  return _import_gymnax().make(name)
+
+
+def _import_gymnax():
+  """gymnax, imported here rather than at the top so that non-RL commands never pay for it.
+
+  gymnax's package imports every environment, and its Pong imports seaborn,
+  which imports scipy.stats and pandas: 1.5 of the 1.7 s gymnax takes to import
+  on a 2-core CPU. Pong only draws with seaborn, so seaborn stands in as a
+  `_DeferredModule` until something reads one of its attributes.
+  """
+  if 'seaborn' not in sys.modules and importlib.util.find_spec('seaborn') is not None:
+    sys.modules['seaborn'] = _DeferredModule('seaborn')
   import gymnax
-  return gymnax.make(name)
+  return gymnax
+
+
+class _DeferredModule(types.ModuleType):
+  """A module that imports itself on the first attribute read that it lacks.
+
+  The standard library's LazyLoader loads as soon as the import system reads
+  `__spec__`, which `import seaborn` does in Python 3.11, so it defers nothing here.
+  """
+
+  def __init__(self, name: str):
+    super().__init__(name)
+    self.__spec__ = importlib.util.find_spec(name)
+
+  def __getattr__(self, attribute: str):
+    if sys.modules.get(self.__name__) is self:
+      del sys.modules[self.__name__]
+    return getattr(importlib.import_module(self.__name__), attribute)
 
 
 def action_spec(env, env_params) -> tuple[bool, int, float]:
