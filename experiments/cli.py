@@ -65,7 +65,7 @@ def _parse_flags(argv: list[str]) -> list[str]:
     # The message is the key, possibly quoted and followed by 'Did you mean "x"...'.
     text = str(e.args[0]) if e.args else str(e)
     if 'get_config' in text:
-      fail(f'--config={_config_given(argv)} has no get_config(): a config file defines '
+      fail(f'--config={config_given(argv)} has no get_config(): a config file defines '
            'get_config(arg) that returns an ml_collections.ConfigDict (see experiments/configs/)')
     named = re.search(r"(\w+)", text)
     missing = named.group(1) if named else text
@@ -102,7 +102,7 @@ def usage() -> str:
   config = flags.FLAGS['config'].value if 'config' in flags.FLAGS else None
   if isinstance(config, ml_collections.ConfigDict):
     from dl_course.config import flat_items  # pylint: disable=import-outside-toplevel
-    parts += [f'keys of --config={_config_given(sys.argv)} (override with '
+    parts += [f'keys of --config={config_given(sys.argv)} (override with '
               '--config.<key>=<value>; these are its values):',
               '\n'.join(f'  --config.{key}={value!r}' for key, value in flat_items(config))]
   elif 'config' in flags.FLAGS:
@@ -110,7 +110,7 @@ def usage() -> str:
   return '\n\n'.join(part for part in parts if part)
 
 
-def _config_given(argv) -> str:
+def config_given(argv) -> str:
   return next((a.split('=', 1)[1] for a in argv if a.startswith('--config=')), '?')
 
 
@@ -118,7 +118,7 @@ def _config_load_error(error: Exception, argv) -> str:
   cause = error.__cause__ or error
   if isinstance(cause, UserError):  # get_config rejected its argument.
     return str(cause)
-  given = _config_given(argv)
+  given = config_given(argv)
   detail = [line.strip() for line in str(cause).splitlines() if line.strip()][-1]
   return f'--config={given} could not be loaded: {detail}'
 

@@ -5,7 +5,8 @@
 
 The config names its study (`config.study`, see experiments/registry.py). The
 run writes config.json, manifest.json, metrics.jsonl, summary.json and its
-figures to DIR, then prints its claims table (claim | target | ours | pass) and
+figures to DIR, then prints its claims table (claim | kind | target | published
+(source) | ours | pass; dl_course/claims.py) and
 exits 3 if a claim failed (exit codes: experiments/cli.py). A
 resumable study (classification, RL, the long staged studies: `launch.reproduce
 --list` marks them) rerun with the same command in the same workdir continues
@@ -16,7 +17,7 @@ import sys
 from absl import flags
 from ml_collections import config_flags
 
-from dl_course.claims import format_table
+from dl_course.claims import as_quick, format_table
 from dl_course.config import flat_items
 from dl_course.engine.records import prepare_workdir, workdir_lock
 from dl_course.errors import SizeError
@@ -54,6 +55,8 @@ def main(argv):
   if shown:
     print(f'step {summary["step"]}: {shown}')
   claims = study.claims(config, summary)
+  if _is_quick():
+    claims = as_quick(claims)
   if study.table:
     print(study.table(summary))
   if claims:
@@ -61,6 +64,12 @@ def main(argv):
   print(f'records and figures in {workdir}')
   if not all(claim.passed for claim in claims):
     sys.exit(cli.EXIT_CLAIM_FAILED)
+
+
+def _is_quick() -> bool:
+  """Whether --config names a quick variant (`path.py:quick[,...]`)."""
+  given = cli.config_given(sys.argv)
+  return 'quick' in given.partition(':')[2].split(',')
 
 
 def _naming_the_key(config, error: SizeError) -> str:

@@ -1,4 +1,4 @@
-"""Re-runs studies' claims and prints claim | target | ours | pass.
+"""Re-runs studies' claims and prints claim | kind | target | published (source) | ours | pass.
 
   python -m launch.reproduce mnist1d                  # a family, quick variants
   python -m launch.reproduce uncertainty --full       # at the published scale
@@ -10,7 +10,9 @@ Studies come from experiments/registry.py. Each writes <workdir>/<study>/ (its
 records and figures); the run writes <workdir>/summary.md. Exits 0 only if every
 claim passes and every threshold in each config's `claim` section decides one of
 its claims (moved to +-1e300 it flips a verdict: else that claim could not
-fail); the last line reads `reproduced K of N claims`.
+fail). The last lines count the checks (identities that fail only on a bug),
+then the findings: `reproduced K of N claims` (dl_course/claims.py). A quick
+variant's rows say `quick:` before the target they test.
 """
 from __future__ import annotations
 
@@ -19,10 +21,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 
 from absl import flags, logging
 
-from dl_course.claims import Claim, format_table, ungated_thresholds
+from dl_course.claims import (HEADER, Claim, all_passed, as_quick, count_lines, format_table, row,
+                              ungated_thresholds)
 from dl_course.engine.loop import progress_bar
 from dl_course.engine.records import prepare_workdir
 from dl_course.studies import Study, load_summary, mean_summary
@@ -50,6 +54,12 @@ def run_variant(study: Study, arg: str, workdir: pathlib.Path) -> dict:
   return study.run(config, workdir)
 
 
+def variant_dir(workdir: pathlib.Path, study: Study, arg: str, args: Sequence[str]
+                ) -> pathlib.Path:
+  """Where one config argument of a study runs: <workdir>/<study>/[<arg>/]."""
+  return workdir / study.name / (arg.replace('=', '') if len(args) > 1 else '')
+
+
 def reproduce(study: Study, full: bool, workdir: pathlib.Path
               ) -> tuple[list[Claim], str, list[str]]:
   """The study's claims at that scale, its results table (or '') and the
@@ -57,12 +67,14 @@ def reproduce(study: Study, full: bool, workdir: pathlib.Path
   args = study.reproduce_args[int(full)]
   summaries = []
   for arg in args:
-    out = workdir / study.name / (arg.replace('=', '') if len(args) > 1 else '')
+    out = variant_dir(workdir, study, arg, args)
     out.mkdir(parents=True, exist_ok=True)
     summaries.append(run_variant(study, arg, out))
   summary = summaries[0] if len(summaries) == 1 else mean_summary(summaries)
   config = study.get_config(args[-1])
   claims = study.claims(config, summary)
+  if any('quick' in arg.split(',') for arg in args):
+    claims = as_quick(claims)
   ungated = ungated_thresholds(study.claims, config, summary)
   return claims, study.table(summary) if study.table else '', ungated
 
@@ -70,12 +82,11 @@ def reproduce(study: Study, full: bool, workdir: pathlib.Path
 def summary_markdown(title: str, rows: list[tuple[Study, list[Claim], float]],
                      workdir: pathlib.Path) -> str:
   claims = [c for _, study_claims, _ in rows for c in study_claims]
-  lines = [f'# {title}', '', '| study | claim | target | ours | pass |', '|---|---|---|---|---|']
-  lines += [f'| {study.name} | {c.claim} | {c.target} | {c.ours} | '
-            f'{"pass" if c.passed else "FAIL"} |' for study, study_claims, _ in rows
+  lines = [f'# {title}', '', '| study | ' + ' | '.join(HEADER) + ' |',
+           '|---' * (len(HEADER) + 1) + '|']
+  lines += ['| ' + ' | '.join((study.name, *row(c))) + ' |' for study, study_claims, _ in rows
             for c in study_claims]
-  lines += ['', f'reproduced {sum(c.passed for c in claims)} of {len(claims)} claims', '',
-            '| study | seconds | figures |', '|---|---|---|']
+  lines += ['', *count_lines(claims), '', '| study | seconds | figures |', '|---|---|---|']
   for study, _, seconds in rows:
     figures = ', '.join(sorted(p.name for p in (workdir / study.name).rglob('*.png')))
     lines.append(f'| {study.name} | {seconds:.0f} | {figures} |')
@@ -114,7 +125,7 @@ def main(argv):
         tables.append(f'{study.name}\n{table}\n')
       passed = sum(c.passed for c in claims)
       bar.write(f'[{index}/{len(studies)}] {study.family}/{study.name} ({variant}): {passed} of '
-                f'{len(claims)} claims in {seconds:.0f} s', file=sys.stdout)
+                f'{len(claims)} rows pass in {seconds:.0f} s', file=sys.stdout)
       bar.update()
   title = f'{", ".join(names)}: {variant} variants'
   (workdir / 'summary.md').write_text(summary_markdown(title, rows, workdir))
@@ -124,7 +135,7 @@ def main(argv):
   if ungated:
     print('thresholds that decide no claim (a claim that cannot fail): ' + ', '.join(ungated))
   print(format_table(claims), flush=True)
-  sys.exit(0 if claims and all(c.passed for c in claims) and not ungated else 1)
+  sys.exit(0 if all_passed(claims) and not ungated else 1)
 
 
 if __name__ == '__main__':

@@ -15,7 +15,7 @@ import ml_collections
 import numpy as np
 
 from dl_course import data, models
-from dl_course.claims import Claim, at_least
+from dl_course.claims import FINDING, Claim, at_least
 from dl_course.config import check_choice, check_range, to_json_dict
 from dl_course.engine import optimizers
 from dl_course.engine.checkpoint import Checkpointer, abstract_with_sharding
@@ -58,8 +58,9 @@ def default_config() -> ml_collections.ConfigDict:
   config.checkpoint_every = 1000
   config.keep_checkpoints = 3
   config.progress = True
-  # The run's claim: test accuracy at least this (0: no claim), and its source.
-  config.claim = ml_collections.ConfigDict({'min_test_accuracy': 0.0, 'source': ''})
+  # The run's claim: test accuracy at least this (0: no claim), and the published
+  # figure with its source, shown beside it ('-' when there is none).
+  config.claim = ml_collections.ConfigDict({'min_test_accuracy': 0.0, 'published': '-'})
   return config
 
 
@@ -181,4 +182,4 @@ def claims(config, summary: dict) -> list[Claim]:
     error = 100 * np.std(accuracies, ddof=1) / np.sqrt(seeds)
     label += f' (mean of {seeds} seeds, s.e. {error:.1f} pts)'
   return [at_least(label, summary['test/accuracy'], config.claim.min_test_accuracy, unit=' %',
-                   scale=100, source=config.claim.source)]
+                   scale=100, published=config.claim.published, kind=FINDING)]

@@ -15,7 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from dl_course.claims import Claim, at_least
+from dl_course.claims import FINDING, Claim, at_least
 from dl_course.config import check_multiple, check_range
 from dl_course.errors import ConfigError
 from dl_course.fundamentals import attention, dates
@@ -96,7 +96,7 @@ NAMES = {'additive': 'GRU encoder-decoder, additive attention',
 def claims(config, summary) -> list[Claim]:
   return [at_least(f'dates -> ISO 8601, {NAMES[name]}: exact-match accuracy of greedy '
                    f'decoding on held-out dates', result['sequence_accuracy'][-1],
-                   config.target_accuracy, unit=' %', scale=100)
+                   config.target_accuracy, unit=' %', scale=100, kind=FINDING)
           for name, result in summary['models'].items()]
 
 

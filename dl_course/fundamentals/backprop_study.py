@@ -18,7 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from dl_course import data
-from dl_course.claims import Claim, at_least, at_most
+from dl_course.claims import CHECK, FINDING, Claim, at_least, at_most
 from dl_course.config import check_choice, check_number_list, check_range
 from dl_course.data.sampler import batch_indices
 from dl_course.fundamentals import backprop
@@ -133,16 +133,16 @@ def claims(config, summary) -> list[Claim]:
   return [
       at_most('hand-written backprop vs central finite differences (float64, 9 activation x '
               'loss pairs), max relative error', max(r['vs_finite_differences'] for r in check),
-              config.claim.max_gradient_error, digits=1, fmt='e'),
+              config.claim.max_gradient_error, digits=1, fmt='e', kind=CHECK),
       at_most('hand-written backprop vs jax.grad, max relative error',
               max(r['vs_jax_grad'] for r in check), config.claim.max_gradient_error, digits=1,
-              fmt='e'),
+              fmt='e', kind=CHECK),
       at_least(f'NumPy MLP {list(config.hidden_sizes)} ({config.activation}) on '
                f'{config.data.name}, test accuracy', summary['test_accuracy_numpy'],
-               config.target_accuracy, unit=' %', scale=100),
+               config.target_accuracy, unit=' %', scale=100, kind=FINDING),
       at_most('NumPy and JAX training from the same weights and batches: weights differ by '
               '(relative)', summary['weights_relative_difference'],
-              config.claim.max_training_difference, digits=1, fmt='e'),
+              config.claim.max_training_difference, digits=1, fmt='e', kind=CHECK),
   ]
 
 

@@ -24,7 +24,7 @@ import numpy as np
 import optax
 
 from dl_course import data
-from dl_course.claims import Claim, at_least
+from dl_course.claims import CHECK, FINDING, Claim, at_least
 from dl_course.config import check_multiple, check_number_list, check_range
 from dl_course.errors import ConfigError
 from dl_course.fundamentals.augment import digit_augmentation
@@ -157,19 +157,20 @@ def claims(config, summary) -> list[Claim]:
   probe = final(transfer[f'linear probe, {fewest} per class'])
   return [
       at_least(f'LeNet {tuple(config.lenet_channels)} on MNIST-5k: test accuracy',
-               final(arch['LeNet']), config.lenet_target, scale=100, unit=' %'),
+               final(arch['LeNet']), config.lenet_target, scale=100, unit=' %', kind=FINDING),
       at_least(f'ResNet {tuple(config.resnet_channels)} on MNIST-5k: test accuracy',
-               final(arch['ResNet']), config.resnet_target, scale=100, unit=' %'),
+               final(arch['ResNet']), config.resnet_target, scale=100, unit=' %', kind=FINDING),
       at_least(f'LeNet on {config.augment_train_size} images: test accuracy gain from '
                'crop + rotation + translation', final(aug['augmented']) - final(aug['plain']),
-               config.claim.min_augment_gain, scale=100, unit=' pts'),
+               config.claim.min_augment_gain, scale=100, unit=' pts', kind=FINDING),
       Claim(f'digits 5-9 from {fewest} label(s) per class: fine-tuning a 0-4 LeNet vs from '
             f'scratch (linear probe: {100 * probe:.1f} %)',
             f'>= scratch + {100 * config.claim.min_transfer_gain:g} pts',
             f'{100 * tuned:.1f} vs {100 * scratch:.1f} %',
-            bool(tuned >= scratch + config.claim.min_transfer_gain)),
+            bool(tuned >= scratch + config.claim.min_transfer_gain), kind=FINDING),
       Claim('linear probe: the frozen layers did not move', '0',
-            f'{transfer["probe frozen change"]:.1g}', transfer['probe frozen change'] == 0.0),
+            f'{transfer["probe frozen change"]:.1g}', transfer['probe frozen change'] == 0.0,
+            kind=CHECK),
   ]
 
 

@@ -26,7 +26,7 @@ import numpy as np
 import optax
 
 from dl_course import data
-from dl_course.claims import Claim, between
+from dl_course.claims import FINDING, Claim, between
 from dl_course.config import check_range
 from dl_course.errors import ConfigError
 from dl_course.plots import plt, save_figure
@@ -111,22 +111,23 @@ def claims(config, summary) -> list[Claim]:
   c = config.claim
   return [
       between(f'ReLU, He init: activation std at layer {L} / layer 1', std('relu/he'),
-              *c.he_activation_ratio),
-      Claim(f'ReLU, Xavier init (σ² = 1): the same ratio, theory 2^-{(L - 1) / 2:g} = '
-            f'{2 ** (-(L - 1) / 2):.1e}', f'<= {c.xavier_max_ratio:g} (vanishes)',
-            f'{std("relu/xavier"):.1e}', bool(std('relu/xavier') <= c.xavier_max_ratio)),
+              *c.he_activation_ratio, kind=FINDING, published='theory 1 (He et al. 2015)'),
+      Claim('ReLU, Xavier init (σ² = 1): the same ratio', f'<= {c.xavier_max_ratio:g} (vanishes)',
+            f'{std("relu/xavier"):.1e}', bool(std('relu/xavier') <= c.xavier_max_ratio),
+            kind=FINDING, published=f'theory 2^-{(L - 1) / 2:g} = {2 ** (-(L - 1) / 2):.1e} '
+            '(He et al. 2015)'),
       Claim('too small (σ² = 0.25) vanishes, too large (σ² = 4) explodes, for ReLU',
             f'<= {c.vanish_max_ratio:g} and >= {c.explode_min_ratio:g}',
             f'{std("relu/too small"):.1e} and {std("relu/too large"):.1e}',
             bool(std('relu/too small') <= c.vanish_max_ratio
-                 and std('relu/too large') >= c.explode_min_ratio)),
+                 and std('relu/too large') >= c.explode_min_ratio), kind=FINDING),
       between(f'ReLU, He init: backpropagated error ‖∂loss/∂z‖ at layer 1 / layer {L}',
-              grad('relu/he'), *c.he_gradient_ratio),
+              grad('relu/he'), *c.he_gradient_ratio, kind=FINDING),
       Claim('tanh: the same ratio vanishes with too small weights, explodes with too large '
             '(the chaotic phase)', f'<= {c.vanish_max_ratio:g} and >= {c.tanh_explode_min_ratio:g}',
             f'{grad("tanh/too small"):.1e} and {grad("tanh/too large"):.1e}',
             bool(grad('tanh/too small') <= c.vanish_max_ratio
-                 and grad('tanh/too large') >= c.tanh_explode_min_ratio)),
+                 and grad('tanh/too large') >= c.tanh_explode_min_ratio), kind=FINDING),
   ]
 
 

@@ -20,7 +20,7 @@ import numpy as np
 import optax
 
 from dl_course import data
-from dl_course.claims import Claim, at_least, at_most
+from dl_course.claims import CHECK, FINDING, Claim, at_least, at_most
 from dl_course.config import check_multiple, check_number_list, check_range
 from dl_course.errors import ConfigError
 from dl_course.fundamentals import optimizers
@@ -169,19 +169,20 @@ def claims(config, summary) -> list[Claim]:
   return [
       at_most(f'hand-written SGD, momentum, Nesterov, AdaGrad, RMSProp, Adam, AdamW vs Optax, '
               f'{config.equality_steps} steps: max relative difference ({worst})',
-              equality[worst], config.claim.max_optax_difference, digits=1, fmt='e'),
+              equality[worst], config.claim.max_optax_difference, digits=1, fmt='e', kind=CHECK),
       at_least(f'quadratic, condition number {config.condition_number:g}: steps to reach '
                f'{config.quadratic_tolerance:g} x the initial loss, gradient descent / heavy ball '
-               f'(GD {gd}, heavy ball {hb}; asymptotic rates give {rate_ratio:.1f}x)', speedup,
-               config.min_heavy_ball_speedup, digits=1, unit='x'),
+               f'(GD {gd}, heavy ball {hb})', speedup, config.min_heavy_ball_speedup, digits=1,
+               unit='x', kind=FINDING,
+               published=f'{rate_ratio:.1f}x by the asymptotic rates (Polyak 1964)'),
       Claim(f'MNIST-1D MLP, {config.mnist1d_steps} steps: Adam\'s training loss below SGD\'s',
             '< SGD', f'{curves["adam"]["train_loss"][-1]:.3f} vs '
             f'{curves["sgd"]["train_loss"][-1]:.3f}',
-            curves['adam']['train_loss'][-1] < curves['sgd']['train_loss'][-1]),
+            curves['adam']['train_loss'][-1] < curves['sgd']['train_loss'][-1], kind=FINDING),
       at_least(f'MNIST-1D MLP {list(config.hidden_sizes)}: best test accuracy over the '
-               f'optimizers (Greydanus & Kobak: MLP 68 %)',
-               max(c['test_accuracy'][-1] for c in curves.values()), config.target_accuracy,
-               unit=' %', scale=100),
+               'optimizers', max(c['test_accuracy'][-1] for c in curves.values()),
+               config.target_accuracy, unit=' %', scale=100, kind=FINDING,
+               published='68 %, Adam, 6,000 steps (Greydanus & Kobak 2024, table 1)'),
   ]
 
 

@@ -29,7 +29,7 @@ import numpy as np
 import optax
 
 from dl_course import data
-from dl_course.claims import Claim, at_least, at_most
+from dl_course.claims import FINDING, Claim, at_least, at_most
 from dl_course.config import check_multiple, check_number_list, check_range
 from dl_course.data.sampler import chunk_indices
 from dl_course.engine.blocks import train_in_blocks
@@ -246,31 +246,33 @@ def claims(config, summary) -> list[Claim]:
             f'plain <= {100 * c.max_plain_deep_accuracy:g} %, '
             f'batch norm >= {100 * c.min_batch_norm_accuracy:g} %',
             f'{100 * plain_bn:.1f} % and {100 * with_bn:.1f} %',
-            bool(plain_bn <= c.max_plain_deep_accuracy and with_bn >= c.min_batch_norm_accuracy)),
+            bool(plain_bn <= c.max_plain_deep_accuracy and with_bn >= c.min_batch_norm_accuracy),
+            kind=FINDING),
       at_most('batch norm: |test accuracy with running averages - with the test set\'s own '
               'statistics| (eval mode works)',
               abs(bn_test - bn['test accuracy, batch statistics']), c.max_eval_mode_gap,
-              scale=100, unit=' pts'),
+              scale=100, unit=' pts', kind=FINDING),
       at_least(f'dropout {config.dropout_rate:g}: test accuracy gain over the plain MLP',
                reg['dropout']['test/accuracy'][-1] - reg['plain']['test/accuracy'][-1],
-               c.min_dropout_gain, scale=100, unit=' pts'),
+               c.min_dropout_gain, scale=100, unit=' pts', kind=FINDING),
       Claim('dropout: train - test accuracy gap, plain vs dropout', 'dropout smaller',
             f'{100 * gap(reg["plain"]):.1f} vs {100 * gap(reg["dropout"]):.1f} pts',
-            bool(gap(reg['dropout']) < gap(reg['plain']))),
+            bool(gap(reg['dropout']) < gap(reg['plain'])), kind=FINDING),
       at_most(f'early stopping (patience {config.patience}, stopped at step '
               f'{stopped["stop_step"]}): test loss / the overfitted final test loss',
               stopped['loss'] / reg['plain']['test/loss'][-1], c.max_early_stop_loss_ratio,
-              digits=2),
+              digits=2, kind=FINDING),
       Claim(f'{config.folds}-fold CV picks weight decay {cv["weight_decays"][chosen]:g}: its test '
             'accuracy vs the best on the grid', f'within {100 * c.max_cv_regret:g} pts of the best',
             f'{100 * cv["test_accuracy"][chosen]:.1f} vs {100 * max(cv["test_accuracy"]):.1f} %',
-            bool(cv['test_accuracy'][chosen] >= max(cv['test_accuracy']) - c.max_cv_regret)),
+            bool(cv['test_accuracy'][chosen] >= max(cv['test_accuracy']) - c.max_cv_regret),
+            kind=FINDING),
       at_most(f'SGD at peak lr {config.schedule_peak:g}: final training loss, worse of step and '
               'cosine decay / constant', decayed_loss / constant_loss, c.max_decay_loss_ratio,
-              digits=3),
+              digits=3, kind=FINDING),
       at_most(f'vanilla RNN, SGD lr {config.rnn_learning_rate:g}: final training loss clipped '
               f'(global norm {config.clip_norm:g}) / unclipped', clipped / unclipped,
-              c.max_clipped_loss_ratio, digits=2),
+              c.max_clipped_loss_ratio, digits=2, kind=FINDING),
   ]
 
 

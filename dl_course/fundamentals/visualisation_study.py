@@ -24,7 +24,7 @@ import numpy as np
 import optax
 
 from dl_course import data
-from dl_course.claims import Claim, at_least, at_most
+from dl_course.claims import CHECK, FINDING, Claim, at_least, at_most
 from dl_course.config import check_multiple, check_number_list, check_range
 from dl_course.errors import ConfigError
 from dl_course.fundamentals import visualise
@@ -148,18 +148,18 @@ def claims(config, summary) -> list[Claim]:
   return [
       at_least(f'CAM network ({list(config.channels)}, global average pooling) on MNIST-5k, '
                f'test accuracy', summary['test_accuracy'][-1], config.target_accuracy,
-               unit=' %', scale=100),
+               unit=' %', scale=100, kind=FINDING),
       at_least(f'deletion test: blanking the top {config.deletion_fraction:.0%} of pixels by '
                f'saliency lowers p(true class) by {drops["saliency"]:.3f}, random ink pixels '
                f'by {drops["random ink"]:.3f}: ratio', ratio, config.min_deletion_ratio,
-               unit='x'),
+               unit='x', kind=FINDING),
       at_most('Grad-CAM equals CAM on the trained global-average-pooling network (max '
               'difference of the normalised maps)', summary['grad_cam_vs_cam'],
               config.claim.max_grad_cam_difference,
-              digits=1, fmt='e'),
+              digits=1, fmt='e', kind=CHECK),
       Claim('activation maximisation: each class image is classified as its class',
             '10 of 10', f'{correct} of 10 (min p = {min(summary["maximised_probability"]):.2f})',
-            correct == len(summary['maximised_argmax'])),
+            correct == len(summary['maximised_argmax']), kind=FINDING),
   ]
 
 

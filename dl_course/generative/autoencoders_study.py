@@ -26,7 +26,7 @@ import optax
 import scipy.linalg
 
 from dl_course import data
-from dl_course.claims import Claim, at_most
+from dl_course.claims import CHECK, FINDING, Claim, at_most
 from dl_course.config import check_multiple, check_number_list, check_range
 from dl_course.errors import ConfigError
 from dl_course.engine.blocks import train_args, train_in_blocks
@@ -169,16 +169,16 @@ def claims(config, summary) -> list[Claim]:
   return [
       at_most(f'linear autoencoder (k = {linear["k"]}, digits): largest principal angle to the '
               f'top-{linear["k"]} PCA subspace, rad', linear['max_principal_angle'],
-              config.claim.max_principal_angle, fmt='e'),
+              config.claim.max_principal_angle, fmt='e', kind=CHECK),
       at_most('linear autoencoder: (its MSE - PCA\'s) / PCA\'s', linear['relative_mse_gap'],
-              config.claim.max_pca_mse_gap, fmt='e'),
+              config.claim.max_pca_mse_gap, fmt='e', kind=CHECK),
       at_most(f'denoising AE at noise {summary["train_noise"]}: test MSE / noisy input\'s',
               mse['denoising'][i] / mse['noisy input'][i], config.claim.max_denoising_ratio,
-              digits=3),
+              digits=3, kind=FINDING),
       at_most(f'denoising AE beats the plain AE ({mse["plain"][i]:.4f}) and rank-k PCA '
               f'({mse["pca"][i]:.4f}) at noise {summary["train_noise"]}: MSE ratio to the better',
               mse['denoising'][i] / min(mse['plain'][i], mse['pca'][i]),
-              config.claim.max_denoising_vs_best, digits=3),
+              config.claim.max_denoising_vs_best, digits=3, kind=FINDING),
   ]
 
 

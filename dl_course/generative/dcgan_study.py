@@ -30,7 +30,7 @@ import numpy as np
 import optax
 
 from dl_course import data
-from dl_course.claims import Claim, at_least
+from dl_course.claims import FINDING, Claim, at_least
 from dl_course.config import check_multiple, check_number_list, check_range
 from dl_course.engine.blocks import train_in_blocks
 from dl_course.engine.state import init_each
@@ -174,15 +174,15 @@ def claims(config, summary) -> list[Claim]:
   n = len(seeds)
   return [
       at_least('judge (MLP on the real digits) test accuracy', summary['judge_test_accuracy'],
-               config.claim.min_judge_accuracy, scale=100, unit=' %'),
+               config.claim.min_judge_accuracy, scale=100, unit=' %', kind=FINDING),
       Claim(f'DCGAN (non-saturating) on digits: classes covered, fewest over {n} seeds '
             '(a class counts with >= 1/3 of its fair share)',
             f'>= {config.claim.min_classes} of 10', f'{fewest} of 10',
-            bool(fewest >= config.claim.min_classes)),
+            bool(fewest >= config.claim.min_classes), kind=FINDING),
       Claim(f'DCGAN: Fréchet distance to the test digits (judge features), worst of {n} seeds, '
             'vs independent pixels', f'<= {config.claim.max_frechet_ratio:g}x independent pixels',
             f'{worst_frechet:.2f} vs {reference:.2f}',
-            bool(worst_frechet <= config.claim.max_frechet_ratio * reference)),
+            bool(worst_frechet <= config.claim.max_frechet_ratio * reference), kind=FINDING),
   ]
 
 

@@ -22,7 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from dl_course.claims import Claim, at_most
+from dl_course.claims import FINDING, Claim, at_most
 from dl_course.config import check_choice, check_multiple, check_range
 from dl_course.engine.guard import check_finite
 from dl_course.errors import ConfigError
@@ -143,11 +143,12 @@ def claims(config, summary) -> list[Claim]:
   rows = summary['densities']
   model = summary['primary_model']
   out = [at_most(f'{model} flow, {name}: test NLL - entropy H(p) = KL(p||q), nats '
-                 f'(H = {row["entropy"]:.3f})', row[model]['gap'], config.gap_target, digits=3)
+                 f'(H = {row["entropy"]:.3f})', row[model]['gap'], config.gap_target, digits=3,
+                 kind=FINDING)
          for name, row in rows.items()]
   margins = [row['gaussian_nll'] - row[model]['nll'] for row in rows.values()]
   out.append(Claim(f'{model} flow beats the fitted Gaussian on every density (smallest margin)',
-                   '> 0 nats', f'{min(margins):.3f}', bool(min(margins) > 0)))
+                   '> 0 nats', f'{min(margins):.3f}', bool(min(margins) > 0), kind=FINDING))
   return out
 
 

@@ -18,7 +18,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from dl_course.claims import Claim, at_least
+from dl_course.claims import FINDING, Claim, at_least
 from dl_course.config import check_range
 from dl_course.errors import ConfigError
 from dl_course.generative import gan, toy2d
@@ -70,10 +70,10 @@ def claims(config, summary) -> list[Claim]:
   return [
       at_least(f'GAN (non-saturating), 8 Gaussians: modes covered, mean of {seeds} seeds',
                float(np.mean(ours['modes_covered'])), n - config.claim.max_missing_modes,
-               digits=2),
+               digits=2, kind=FINDING),
       at_least(f'GAN (non-saturating): share of samples within 3 std of a mode, mean of {seeds} '
                'seeds', float(np.mean(ours['high_quality'])), config.claim.min_high_quality,
-               digits=3),
+               digits=3, kind=FINDING),
   ]
 
 

@@ -24,7 +24,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from dl_course.claims import Claim, at_least, at_most
+from dl_course.claims import FINDING, Claim, at_least, at_most
 from dl_course.config import check_multiple, check_number_list, check_range
 from dl_course.errors import ConfigError
 from dl_course.engine.blocks import train_args, train_in_blocks
@@ -112,15 +112,16 @@ def claims(config, summary) -> list[Claim]:
   return [
       at_most(f'categorical VAE ({config.num_latents} x {config.num_classes}-way), Gumbel-softmax: '
               'test -ELBO of the discrete model, nats', results['gumbel_softmax']['test_neg_elbo'],
-              config.nll_target, digits=2),
+              config.nll_target, digits=2, kind=FINDING),
       at_most('... straight-through Gumbel-softmax: test -ELBO, nats',
-              results['straight_through']['test_neg_elbo'], config.nll_target, digits=2),
+              results['straight_through']['test_neg_elbo'], config.nll_target, digits=2,
+              kind=FINDING),
       at_least('gradient variance, REINFORCE / Gumbel-softmax (same model, 100 test images)',
                variance['reinforce'] / variance['gumbel_softmax'],
-               config.claim.min_reinforce_variance_ratio, digits=0),
+               config.claim.min_reinforce_variance_ratio, digits=0, kind=FINDING),
       at_least('... REINFORCE with a leave-one-out baseline / Gumbel-softmax',
                variance['reinforce_baseline'] / variance['gumbel_softmax'],
-               config.claim.min_baseline_variance_ratio, digits=1),
+               config.claim.min_baseline_variance_ratio, digits=1, kind=FINDING),
   ]
 
 

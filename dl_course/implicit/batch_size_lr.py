@@ -17,7 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 from scipy import stats
 
-from dl_course.claims import Claim, at_most
+from dl_course.claims import FINDING, Claim, at_most
 from dl_course.config import check_number_list, check_range
 from dl_course.curvature import FlatHessian, chunk_dataset, dataset_loss
 from dl_course.engine import grid
@@ -95,15 +95,16 @@ def claims(config, summary) -> list[Claim]:
                                     [r['sharpness'] for r in sub]).statistic)
   return [
       Claim('batch/lr: at fixed η, larger batches end sharper (Spearman ρ(B, λ_max) per η; '
-            'median)', f'>= {config.claim.min_median_spearman_batch:.2f} (Keskar et al. 2017)',
+            'median)', f'>= {config.claim.min_median_spearman_batch:.2f}',
             ', '.join(f'{rho:.2f}' for rho in per_rate) + f'; median {np.median(per_rate):.2f}',
-            bool(np.median(per_rate) >= config.claim.min_median_spearman_batch)),
+            bool(np.median(per_rate) >= config.claim.min_median_spearman_batch), kind=FINDING,
+            published='large batches find sharper minima (Keskar et al. 2017)'),
       at_most(f'batch/lr: final sharpness falls as η/B grows ({len(rows)} runs, Spearman ρ)',
               rho_sharp, config.claim.max_spearman_ratio, digits=2,
-              source='Jastrzębski et al. 2018'),
+              published='sharpness falls as η/B grows (Jastrzębski et al. 2018)', kind=FINDING),
       at_most('batch/lr: no run ends sharper than 2/η (max λ_max·η/2)', worst,
               config.claim.max_sharpness_over_edge, digits=2,
-              source='Cohen et al. 2021'),
+              published='λ_max <= 2/η at the end of GD (Cohen et al. 2021)', kind=FINDING),
   ]
 
 

@@ -17,7 +17,7 @@ import pathlib
 import jax
 import numpy as np
 
-from dl_course.claims import Claim, at_least, between
+from dl_course.claims import FINDING, Claim, at_least, between
 from dl_course.config import check_multiple, check_range
 from dl_course.errors import ConfigError
 from dl_course.engine import grid
@@ -140,24 +140,26 @@ def curve_landmarks(rows) -> dict:
 
 
 def claims(config, summary) -> list[Claim]:
-  source = 'Nakkiran et al. 2020; Greydanus & Kobak 2024'
+  published = 'a peak at the interpolation threshold (Nakkiran et al. 2020; Greydanus & Kobak 2024)'
   peak, interp = summary['peak_width'], summary['interpolation_width']
   low, high = config.claim.peak_over_threshold
   out = [at_least('double descent: test error rises from the classical minimum to the peak '
                   '(points)', summary['peak_test_error'] - summary['classical_test_error'],
-                  config.claim.min_rise, unit=' pts', scale=100, source=source),
+                  config.claim.min_rise, unit=' pts', scale=100, published=published,
+                  kind=FINDING),
          Claim('double descent: test error peaks at the interpolation threshold '
                '(peak width / first width with train error <= 1 %)', f'in [{low:g}, {high:g}]',
                f'{peak} / {interp}' + (f' = {peak / interp:.2f}' if interp else ''),
-               bool(interp and low <= peak / interp <= high)),
+               bool(interp and low <= peak / interp <= high), kind=FINDING, published=published),
          at_least('double descent: test error falls again past the peak (peak - widest, points)',
                   summary['peak_test_error'] - summary['widest_test_error'],
-                  config.claim.min_fall, unit=' pts', scale=100, source=source)]
+                  config.claim.min_fall, unit=' pts', scale=100, published=published,
+                  kind=FINDING)]
   if ('published_peak' in config.claim and summary['num_train'] == 4000
       and config.data.name == 'mnist1d_16k' and config.train.epochs >= 500):
-    out.append(between('double descent: peak test error (published ≈ 54 %)',
-                       100 * summary['peak_test_error'], *config.claim.published_peak,
-                       unit=' %', digits=1, source='Greydanus & Kobak 2024'))
+    out.append(between('double descent: peak test error', 100 * summary['peak_test_error'],
+                       *config.claim.published_peak, unit=' %', digits=1, kind=FINDING,
+                       published='≈ 54 % (Greydanus & Kobak 2024)'))
   return out
 
 

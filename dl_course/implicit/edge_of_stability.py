@@ -18,7 +18,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from dl_course.claims import Claim, at_least, between
+from dl_course.claims import FINDING, Claim, at_least, between
 from dl_course.config import check_number_list, check_range
 from dl_course.curvature import FlatHessian, chunk_dataset, dataset_loss
 from dl_course.engine.guard import check_finite
@@ -129,26 +129,29 @@ stage_model = networks.stage_model  # for load_run
 
 
 def claims(config, summary) -> list[Claim]:
-  source = 'Cohen et al. 2021'
   out = []
   for r in summary['runs']:
     where = f'{summary["model"]}/{summary["loss"]}, η={r["learning_rate"]}'
     if r['eos_entry_step'] is None:
       out.append(Claim(f'EoS: sharpness reaches 2/η, {where}', 'reached',
-                       f'max λ·η/2 = {max(r["sharpness"]) * r["learning_rate"] / 2:.2f}', False))
+                       f'max λ·η/2 = {max(r["sharpness"]) * r["learning_rate"] / 2:.2f}', False,
+                       kind=FINDING))
       continue
     out.append(between(f'EoS: mean λ_max·η/2 after reaching 2/η, {where}', r['eos_mean'],
-                       *config.claim.eos_mean, source=source))
+                       *config.claim.eos_mean, kind=FINDING,
+                       published='hovers just above 1 (Cohen et al. 2021)'))
     out.append(Claim(f'EoS: loss falls non-monotonically in the EoS phase, {where}',
                      'final < at entry; rises > 0',
                      f'{r["loss_at_eos_entry"]:.3g} -> {r["final_loss"]:.3g}; '
                      f'{r["loss_increases_in_eos"]} rises',
                      bool(r['final_loss'] < r['loss_at_eos_entry']
-                          and r['loss_increases_in_eos'] > 0)))
+                          and r['loss_increases_in_eos'] > 0), kind=FINDING,
+                     published='falls over long times, not monotonically (Cohen et al. 2021)'))
   first = min(summary['runs'], key=lambda r: r['learning_rate'])
   out.append(at_least(f'EoS: progressive sharpening, λ_max at 2/η over its early minimum, '
                       f'η={first["learning_rate"]}', first['sharpening_factor'],
-                      config.claim.min_sharpening, digits=2, source=source))
+                      config.claim.min_sharpening, digits=2, kind=FINDING,
+                      published='sharpness rises until 2/η (Cohen et al. 2021)'))
   return out
 
 

@@ -21,7 +21,7 @@ import optax
 from jax.flatten_util import ravel_pytree
 
 from dl_course import data
-from dl_course.claims import Claim, at_most, between
+from dl_course.claims import CHECK, Claim, at_most, between
 from dl_course.config import check_number_list, check_range
 from dl_course.curvature import hvp
 from dl_course.errors import ConfigError
@@ -130,16 +130,15 @@ def error_order(log_learning_rates, errors) -> float:
 
 
 def claims(config, summary) -> list[Claim]:
-  source = 'Barrett & Dherin 2021'
   ratio = max(r['max_error_modified'] / r['max_error_flow'] for r in summary['rows'])
   return [
       at_most('IGR: GD closer to the flow of L+(η/4)||∇L||² than of L at every η '
               '(worst error ratio)', ratio, config.claim.max_error_ratio, digits=3,
-              source=source),
+              kind=CHECK, published='closer: O(η²) vs O(η) (Barrett & Dherin 2021)'),
       between('IGR: GD vs flow of L, error order in η', summary['order_flow'],
-              *config.claim.order_flow, source=source),
+              *config.claim.order_flow, kind=CHECK, published='1 (Barrett & Dherin 2021)'),
       between('IGR: GD vs flow of modified loss, error order in η', summary['order_modified'],
-              *config.claim.order_modified, source=source),
+              *config.claim.order_modified, kind=CHECK, published='2 (Barrett & Dherin 2021)'),
   ]
 
 

@@ -20,7 +20,7 @@ import numpy as np
 import optax
 from scipy import optimize
 
-from dl_course.claims import Claim, at_least, between
+from dl_course.claims import FINDING, Claim, at_least, between
 from dl_course.config import check_range
 from dl_course.implicit.linear import log_spaced_steps, run_optimizer
 from dl_course.plots import plt, save_figure
@@ -105,19 +105,21 @@ def run(config, log) -> dict:
 
 
 def claims(config, summary) -> list[Claim]:
-  source = 'Soudry et al. 2018'
   gd, ngd = summary['gd'], summary['normalised_gd']
   ratio = summary['gd']['norm_slope_per_log_step'] / summary['svm_norm']
   gd_steps = gd['steps_to_cosine_0.99'] or float('inf')
   ngd_steps = ngd['steps_to_cosine_0.99'] or float('inf')
   return [
       at_least(f'max-margin: GD direction vs hard-margin SVM after {gd["steps"]:,} steps (cosine)',
-               gd['final_cosine'], config.claim.min_cosine, digits=4, source=source),
+               gd['final_cosine'], config.claim.min_cosine, digits=4, kind=FINDING,
+               published='-> 1 as t grows, at rate 1/ln t (Soudry et al. 2018)'),
       between('max-margin: GD ||w(t)|| grows like ||w_svm|| ln t (slope / ||w_svm||)',
-              ratio, *config.claim.norm_slope_ratio, source=source),
+              ratio, *config.claim.norm_slope_ratio, kind=FINDING,
+              published='-> 1 (Soudry et al. 2018)'),
       Claim('max-margin: normalised GD reaches cosine 0.99 sooner than GD (steps)',
             'fewer than GD', f'{ngd_steps:,} vs {gd_steps:,}',
-            bool(ngd_steps < gd_steps)),
+            bool(ngd_steps < gd_steps), kind=FINDING,
+            published='faster convergence in direction (Nacson et al. 2019)'),
   ]
 
 

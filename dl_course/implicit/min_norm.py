@@ -19,7 +19,7 @@ import numpy as np
 import optax
 
 from dl_course import data
-from dl_course.claims import Claim, at_least, at_most
+from dl_course.claims import CHECK, FINDING, Claim, at_least, at_most
 from dl_course.config import check_range
 from dl_course.errors import ConfigError
 from dl_course.implicit.linear import log_spaced_steps, run_optimizer
@@ -137,13 +137,14 @@ def claims(config, summary) -> list[Claim]:
     shape = f'{label} {s["shape"][0]}x{s["shape"][1]}'
     out += [
         at_most(f'min-norm: GD from 0 -> X+Y, {shape} (rel. error)', s['gd_from_zero_vs_pinv'],
-                config.gd_tolerance, digits=1, fmt='e'),
+                config.gd_tolerance, digits=1, fmt='e', kind=CHECK),
         at_most(f'min-norm: GD from W0 -> nearest solution, {shape}', s['gd_from_w0_vs_nearest'],
-                config.gd_tolerance, digits=1, fmt='e'),
+                config.gd_tolerance, digits=1, fmt='e', kind=CHECK),
         at_most(f'min-norm: Adam from 0 interpolates, {shape} (||XW-Y||/||Y||)',
-                s['adam_residual_over_y'], config.claim.max_adam_residual, digits=1, fmt='e'),
+                s['adam_residual_over_y'], config.claim.max_adam_residual, digits=1, fmt='e',
+                kind=FINDING),
         at_least(f'min-norm: ... but is not min-norm, {shape} (rel. distance)',
-                 s['adam_vs_pinv'], config.claim.min_adam_distance, digits=3),
+                 s['adam_vs_pinv'], config.claim.min_adam_distance, digits=3, kind=FINDING),
     ]
   return out
 

@@ -17,7 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 from scipy import stats
 
-from dl_course.claims import Claim, at_most
+from dl_course.claims import CHECK, FINDING, Claim, at_most
 from dl_course.config import check_multiple, check_number_list, check_range
 from dl_course.errors import ConfigError
 from dl_course.engine import grid
@@ -94,20 +94,22 @@ stage_model = networks.stage_model  # for load_run
 
 
 def claims(config, summary) -> list[Claim]:
-  source = 'Zhang et al. 2017'
   fractions, test = summary['fractions'], summary['test_accuracy']
   fitted = [s for s in summary['steps_to_fit'] if s is not None]
   out = [Claim(f'random labels: every p in {fractions} fits 100 % of {summary["num_train"]} '
                'train labels', '100 % each',
                ', '.join(f'{100 * a:.1f}' for a in summary['train_accuracy']) + ' %',
-               len(fitted) == len(fractions))]
+               len(fitted) == len(fractions), kind=FINDING,
+               published='every p fits (Zhang et al. 2017, fig. 1a)')]
   rho = stats.spearmanr(fractions, test).statistic
   out.append(at_most('random labels: test accuracy falls as p grows (Spearman ρ)', rho,
-                     config.claim.max_spearman, digits=2, source=source))
+                     config.claim.max_spearman, digits=2, kind=FINDING,
+                     published='falls with p (Zhang et al. 2017, fig. 1c)'))
   out.append(at_most(f'random labels: test accuracy at p={max(fractions)} is near chance '
                      f'(|acc - {100 * summary["chance"]:.0f} %|)',
                      abs(test[int(np.argmax(fractions))] - summary['chance']),
-                     config.claim.max_chance_gap, unit=' pts', scale=100, source=source))
+                     config.claim.max_chance_gap, unit=' pts', scale=100, kind=CHECK,
+                     published='chance (Zhang et al. 2017, fig. 1c)'))
   if len(fitted) == len(fractions):
     steps = dict(zip(fractions, summary['steps_to_fit']))
     clean, noisiest = steps[min(fractions)], steps[max(fractions)]
@@ -117,7 +119,8 @@ def claims(config, summary) -> list[Claim]:
                      f'every p slower, ratio >= {config.claim.min_slowdown:g}',
                      ' / '.join(f'{s}' for s in summary['steps_to_fit'])
                      + f'; ratio {noisiest / clean:.1f}',
-                     bool(slower and noisiest >= config.claim.min_slowdown * clean)))
+                     bool(slower and noisiest >= config.claim.min_slowdown * clean), kind=FINDING,
+                     published='slower as p grows (Zhang et al. 2017, fig. 1b)'))
   return out
 
 

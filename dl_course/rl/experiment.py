@@ -11,7 +11,7 @@ import pathlib
 
 import numpy as np
 
-from dl_course.claims import Claim
+from dl_course.claims import FINDING, Claim
 from dl_course.config import check_choice, check_fits_in_memory, check_range, to_json_dict
 from dl_course.engine.loop import StopRequest, progress_bar
 from dl_course.engine.records import MetricWriter, check_same_run, is_writer, read_metrics, \
@@ -107,10 +107,10 @@ def claims(config, summary) -> list[Claim]:
   ours = summary['final_return']
   name = (f'{config.algorithm.upper()} {config.env}: mean return over the last '
           f'{config.final_fraction:.0%} of {summary["total_env_steps"]:,} steps, '
-          f'{config.num_seeds} seeds ({config.reference})')
+          f'{config.num_seeds} seeds' + (f', {config.target_note}' if config.target_note else ''))
   return [Claim(name, f'>= {config.target_return:g}',
                 f'{ours:.1f} ± {summary["final_return_std"]:.1f}',
-                bool(ours >= config.target_return))]
+                bool(ours >= config.target_return), kind=FINDING, published=config.published)]
 
 
 def table(summary) -> str:

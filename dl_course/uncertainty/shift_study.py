@@ -25,7 +25,7 @@ import numpy as np
 from scipy import ndimage
 
 from dl_course import data
-from dl_course.claims import Claim
+from dl_course.claims import FINDING, Claim
 from dl_course.config import check_choice, check_number_list, check_range
 from dl_course.errors import ConfigError
 from dl_course.plots import plt, save_figure
@@ -121,24 +121,26 @@ def shifted_mean(summary, method: str, score: str) -> float:
 
 
 def claims(config, summary) -> list[Claim]:
-  source = 'Ovadia et al. 2019'
   curves = summary['curves']
   where = f'{config.data.name}, {config.shift}'
   strong = len(config.intensities) * 2 // 3  # the last third of the intensities
   ece_ratio = min(np.mean(curves[m]['ece'][strong:]) / max(curves[m]['ece'][0], 1e-12)
                   for m in METHODS)
   out = [Claim(f'Shift ({where}): every method\'s ECE at the strongest third of shifts '
-               f'exceeds its clean ECE, min ratio ({source})',
-               '> 1', f'{ece_ratio:.2f}', bool(ece_ratio > 1)),
-         Claim(f'Shift ({where}): temperature scaling lowers the clean ECE (Guo et al. 2017)',
+               'exceeds its clean ECE, min ratio',
+               '> 1', f'{ece_ratio:.2f}', bool(ece_ratio > 1), kind=FINDING,
+               published='ECE grows with shift (Ovadia et al. 2019, fig. 1)'),
+         Claim(f'Shift ({where}): temperature scaling lowers the clean ECE',
                f'< {curves["softmax"]["ece"][0]:.4f}', f'{curves["temperature"]["ece"][0]:.4f}',
-               bool(curves['temperature']['ece'][0] < curves['softmax']['ece'][0]))]
+               bool(curves['temperature']['ece'][0] < curves['softmax']['ece'][0]),
+               kind=FINDING, published='lower ECE in distribution (Guo et al. 2017)')]
   for method in ('ensemble', 'mc_dropout'):
     for score in ('nll', 'brier'):
       ours, single = shifted_mean(summary, method, score), shifted_mean(summary, 'softmax', score)
       out.append(Claim(f'Shift ({where}): {method.replace("_", " ")} {score.upper()} under '
-                       f'shift below softmax (mean over shifts; {source})',
-                       f'< {single:.4f}', f'{ours:.4f}', bool(ours < single)))
+                       'shift below softmax (mean over shifts)',
+                       f'< {single:.4f}', f'{ours:.4f}', bool(ours < single), kind=FINDING,
+                       published='below softmax under shift (Ovadia et al. 2019)'))
   return out
 
 

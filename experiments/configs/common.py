@@ -72,7 +72,7 @@ def mnist1d_config(arg, study: str, model: dict, *, paper_accuracy: float,
   config.steps_per_dispatch = steps_per_dispatch
   config.seed = args.get('seed', 0)
   config.claim.min_test_accuracy = paper_accuracy
-  config.claim.source = MNIST1D_PAPER
+  config.claim.published = f'{paper_accuracy:.0%} ({MNIST1D_PAPER})'
   for key, value in overrides.items():  # only keys the trainer reads: a stray one would be ignored
     if key not in config:
       raise KeyError(f'mnist1d_config: unknown key {key!r}')
@@ -84,5 +84,4 @@ def mnist1d_config(arg, study: str, model: dict, *, paper_accuracy: float,
     config.train.num_steps = quick_steps
     config.train.eval_every = config.checkpoint_every = quick_steps // 3
     config.claim.min_test_accuracy = quick_accuracy
-    config.claim.source = f'quick: {quick_steps:,} steps; the paper\'s {paper_accuracy:.0%} needs the full run'
   return config

@@ -5,7 +5,7 @@ linear probe, fine-tuning).
 
 Command:
   python -m experiments.main --config=experiments/configs/fundamentals/cnn.py --workdir=/tmp/dl_course/fundamentals_cnn
-Expected: reproduced 5 of 5 claims (~3.5 min): LeNet (6, 16) 97.1 %, ResNet
+Expected: checks 1 of 1 passed; reproduced 4 of 4 claims (~3.5 min): LeNet (6, 16) 97.1 %, ResNet
 (16, 32, 64, stride-2 stem) 97.4 % on MNIST-5k; LeNet on 1,000 images
 92.4 % -> 96.0 % with augmentation (+3.6 pts); digits 5-9 (a LeNet
 pretrained on 0-4 reaches 99.2 % there), from 1 / 3 / 10 labels per class:
@@ -16,7 +16,7 @@ narrow, so beyond that the probe falls behind and fine-tuning ties scratch.
 
 Quick variant (CI):
   python -m experiments.main --config=experiments/configs/fundamentals/cnn.py:quick --workdir=/tmp/dl_course/fundamentals_cnn_quick
-Expected: reproduced 5 of 5 claims (~1.5 min; LeNet 96.7 %, ResNet (8, 16,
+Expected: checks 1 of 1 passed; reproduced 4 of 4 claims (~1.5 min; LeNet 96.7 %, ResNet (8, 16,
 32) 95.3 %, augmentation +3.9 pts, 1 label per class: fine-tuning 53.2 vs
 scratch 43.6 %, probe 51.0 %).
 """

@@ -7,7 +7,7 @@ first-layer filters.
 
 Command:
   python -m experiments.main --config=experiments/configs/fundamentals/visualisation.py --workdir=/tmp/dl_course/fundamentals_visualisation
-Expected: reproduced 4 of 4 claims (test accuracy 94.8 %, >= 93 %; deletion:
+Expected: checks 1 of 1 passed; reproduced 3 of 3 claims (test accuracy 94.8 %, >= 93 %; deletion:
 p(true class) falls by 0.051 with saliency's pixels, 0.019 with random ink
 pixels, 2.7x, >= 2x (Grad-CAM's coarse 7x7 maps: 0.019, no better than random at
 this grain); Grad-CAM vs CAM 4.2e-7; class images classified as their class
@@ -16,7 +16,7 @@ digit's bounding box for 58.8 % of the test digits; ~2.5 min).
 
 Quick variant (CI):
   python -m experiments.main --config=experiments/configs/fundamentals/visualisation.py:quick --workdir=/tmp/dl_course/fundamentals_visualisation_quick
-Expected: reproduced 4 of 4 claims (600 steps: test accuracy 89.8 %, >= 88 %;
+Expected: checks 1 of 1 passed; reproduced 3 of 3 claims (600 steps: test accuracy 89.8 %, >= 88 %;
 deletion 2.8x; Grad-CAM vs CAM 4.8e-7; 10 of 10 class images; ~65 s).
 """
 from experiments.configs.common import study_config

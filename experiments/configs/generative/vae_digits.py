@@ -7,12 +7,12 @@ bound is 3.13 bits/dim, not 2.75.
 
 Command:
   python -m experiments.main --config=experiments/configs/generative/vae_digits.py --workdir=/tmp/dl_course/generative_vae_digits
-Expected: reproduced 3 of 3 claims (L_1 51.94 ... L_1000 59.13, L_5000 59.61
+Expected: checks 2 of 2 passed; reproduced 1 of 1 claims (L_1 51.94 ... L_1000 59.13, L_5000 59.61
 nats per image: 2.744 bits/dim, target <= 3.0; ~40 s).
 
 Quick variant (CI): L_k up to k = 1,000.
   python -m experiments.main --config=experiments/configs/generative/vae_digits.py:quick --workdir=/tmp/dl_course/generative_vae_digits_quick
-Expected: reproduced 3 of 3 claims (L_1 51.94, L_10 56.23, L_100 58.11, L_1000
+Expected: checks 2 of 2 passed; reproduced 1 of 1 claims (L_1 51.94, L_10 56.23, L_100 58.11, L_1000
 59.13 nats per image: 2.755 bits/dim, target <= 3.0; the independent-pixel
 model's 2.435 is better, see WORKSPACE.md; ~20 s).
 """

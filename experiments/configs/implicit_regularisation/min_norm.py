@@ -8,12 +8,12 @@ tolerance/100; float64.
 
 Command:
   python -m experiments.main --config=experiments/configs/implicit_regularisation/min_norm.py --workdir=/tmp/dl_course/implicit_min_norm
-Expected: reproduced 8 of 8 claims (GD relative error <= 1e-5 on both problems;
+Expected: checks 4 of 4 passed; reproduced 4 of 4 claims (GD relative error <= 1e-5 on both problems;
 Adam interpolates but lands >= 5 % away from the min-norm solution; ours: 38-66 %).
 
 Quick variant (CI):
   python -m experiments.main --config=experiments/configs/implicit_regularisation/min_norm.py:quick --workdir=/tmp/dl_course/implicit_min_norm_quick
-Expected: reproduced 8 of 8 claims (50 x 200 and 100 x 500 problems).
+Expected: checks 4 of 4 passed; reproduced 4 of 4 claims (50 x 200 and 100 x 500 problems).
 """
 from experiments.configs.common import study_config
 

@@ -25,6 +25,7 @@ def get_config(arg=None):
                 buffer_size=10_000, gamma=0.99, train_frequency=10, learning_starts=10_000,
                 target_update_interval=500, start_e=1.0, end_e=0.05, exploration_fraction=0.5,
                 double_dqn=False, hidden_sizes=(120, 84), cycles_per_update=50, target_return=400.0,
-                reference='CartPole-v1 solved at 475; epsilon-greedy episodes'),
+                published='CartPole-v1 solved at 475 (Gymnasium)',
+                target_note='epsilon-greedy episodes'),
       quick=dict(total_timesteps=100_000, num_seeds=2, target_return=100.0,
-                 reference='random play ~22'))
+                 target_note='above random play (~22)'))

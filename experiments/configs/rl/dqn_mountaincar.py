@@ -28,5 +28,6 @@ def get_config(arg=None):
                 buffer_size=10_000, gamma=0.98, train_frequency=2, learning_starts=1_000,
                 target_update_interval=600, start_e=1.0, end_e=0.07, exploration_fraction=0.2,
                 double_dqn=False, hidden_sizes=(64, 64), cycles_per_update=100,
-                target_return=-160.0, reference='RL Zoo DQN ~-100; random play -200'),
-      quick=dict(num_seeds=2, target_return=-190.0, reference='random play -200'))
+                target_return=-160.0, published='~-100 (RL Zoo DQN)',
+                target_note=''),
+      quick=dict(num_seeds=2, target_return=-190.0, target_note='above random play (-200)'))

@@ -23,6 +23,6 @@ def get_config(arg=None):
       full=dict(optimizer=dict(learning_rate=0.03), algorithm='es', env='CartPole-v1',
                 generations=100, population_size=64, sigma=0.1, weight_decay=0.005, eval_episodes=8,
                 hidden_sizes=(32,), num_seeds=8, chunk_updates=25, target_return=475.0,
-                reference='CartPole-v1 solved at 475'),
+                published='CartPole-v1 solved at 475 (Gymnasium)', target_note=''),
       quick=dict(generations=30, num_seeds=2, chunk_updates=10, target_return=150.0,
-                 reference='random play ~22'))
+                 target_note='above random play (~22)'))

@@ -21,6 +21,7 @@ def get_config(arg=None):
   return rl_config(
       arg, 'ppo_acrobot',
       full=dict(algorithm='ppo', env='Acrobot-v1', total_timesteps=500_000, num_seeds=8,
-                target_return=-90.0, reference='gymnax checkpoint ~-80', **PPO_CLASSIC_CONTROL),
+                target_return=-90.0, published='~-80 (gymnax checkpoint)',
+                target_note='', **PPO_CLASSIC_CONTROL),
       quick=dict(total_timesteps=150_000, num_seeds=2, target_return=-200.0,
-                 reference='random play ~-500'))
+                 target_note='above random play (~-500)'))

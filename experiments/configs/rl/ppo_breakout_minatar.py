@@ -24,5 +24,5 @@ def get_config(arg=None):
                 env='Breakout-MinAtar',
                 total_timesteps=1_000_000, num_seeds=2, num_envs=16, num_steps=128,
                 num_minibatches=4, hidden_sizes=(256, 256), target_return=5.0,
-                reference='random play ~0.4'),
+                published='-', target_note='above random play (~0.4)'),
       quick=dict(total_timesteps=300_000, target_return=2.0))

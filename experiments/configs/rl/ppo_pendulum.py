@@ -27,6 +27,6 @@ def get_config(arg=None):
                 env='Pendulum-v1',
                 total_timesteps=1_000_000, num_seeds=8, num_envs=8, num_steps=256, update_epochs=10,
                 num_minibatches=32, gamma=0.95, ent_coef=0.0, reward_scale=0.1,
-                target_return=-175.0, reference='gymnax checkpoint ~-130'),
+                target_return=-175.0, published='~-130 (gymnax checkpoint)', target_note=''),
       quick=dict(total_timesteps=200_000, num_seeds=2, target_return=-400.0,
-                 reference='random play ~-1200'))
+                 target_note='above random play (~-1200)'))

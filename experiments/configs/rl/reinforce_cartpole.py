@@ -23,6 +23,6 @@ def get_config(arg=None):
       full=dict(optimizer=dict(learning_rate=1e-3), algorithm='reinforce', env='CartPole-v1',
                 total_timesteps=1_000_000, num_seeds=8, num_envs=8, num_steps=256, gamma=0.99,
                 ent_coef=0.01, vf_coef=0.5, max_grad_norm=0.5, hidden_sizes=(64, 64),
-                target_return=475.0, reference='CartPole-v1 solved at 475'),
+                target_return=475.0, published='CartPole-v1 solved at 475 (Gymnasium)', target_note=''),
       quick=dict(optimizer=dict(learning_rate=3e-3), total_timesteps=100_000, num_seeds=2,
-                 target_return=100.0, reference='random play ~22'))
+                 target_return=100.0, target_note='above random play (~22)'))
