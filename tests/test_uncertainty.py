@@ -2,6 +2,7 @@
 import sys
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -113,14 +114,39 @@ def test_ensemble_members_differ_and_match_members_trained_alone():
   assert metrics.accuracy(np.asarray(probs).mean(0), y) > 0.85
 
 
-def test_uci_splits_are_disjoint_and_reproducible():
-  train, test = uci.random_splits(506, 20, seed=0)
-  assert train.shape == (20, 455) and test.shape == (20, 51)
-  for s in range(20):
-    assert len(np.intersect1d(train[s], test[s])) == 0
-    assert len(np.union1d(train[s], test[s])) == 506
-  np.testing.assert_array_equal(train, uci.random_splits(506, 20, seed=0)[0])
-  assert not np.array_equal(train[0], train[1])
+def test_uci_inner_split_cuts_each_training_split_80_20_reproducibly():
+  from dl_course.data import uci_benchmark
+  train, test = uci.stacked_splits(uci_benchmark.load('boston').splits, 3)
+  assert train.shape == (3, 455) and test.shape == (3, 51)
+  fit, validation = uci.inner_split(train, seed=0)
+  assert fit.shape == (3, 364) and validation.shape == (3, 91)
+  for s in range(3):
+    assert np.array_equal(np.sort(np.concatenate([fit[s], validation[s]])), np.sort(train[s]))
+    assert len(np.intersect1d(validation[s], test[s])) == 0
+  np.testing.assert_array_equal(fit, uci.inner_split(train, seed=0)[0])
+  assert not np.array_equal(fit, uci.inner_split(train, seed=1)[0])
+
+
+def test_uci_training_snapshots_are_the_shorter_runs():
+  """Ensembles choose their epochs from snapshots of one run: the snapshot at step
+  k must be exactly the run of k steps (same batches, keys and Adam state), also
+  across the compiled segments a long run is cut into."""
+  rng = np.random.default_rng(0)
+  data = {'x': jnp.asarray(rng.normal(size=(2, 40, 3)), jnp.float32),
+          'y': jnp.asarray(rng.normal(size=(2, 40)), jnp.float32)}
+  hyper = {'p': jnp.full(2, 0.1, jnp.float32), 'weight_decay': jnp.full(2, 1e-4, jnp.float32)}
+  params = jax.vmap(lambda k: uci.init_mlp(k, 3, 8, 1))(jax.random.split(jax.random.key(0), 2))
+  kwargs = dict(batch_size=8, learning_rate=1e-2, seed=3)
+  early, late = uci.train_runs(uci.dropout_loss, params, data, hyper, num_steps=25,
+                               snapshots=(10,), **kwargs)
+  alone = uci.train_runs(uci.dropout_loss, params, data, hyper, num_steps=10, **kwargs)
+  jax.tree.map(np.testing.assert_array_equal, early, alone)
+  original, uci.SEGMENT_STEPS = uci.SEGMENT_STEPS, 7
+  try:
+    segmented = uci.train_runs(uci.dropout_loss, params, data, hyper, num_steps=25, **kwargs)
+  finally:
+    uci.SEGMENT_STEPS = original
+  jax.tree.map(np.testing.assert_array_equal, late, segmented)
 
 
 def test_dropout_log_likelihood_with_one_sample_is_the_gaussian_density():
@@ -132,10 +158,11 @@ def test_dropout_log_likelihood_with_one_sample_is_the_gaussian_density():
 
 
 @pytest.mark.parametrize('override,expected', [
-    ("--config.datasets=('wine',)", "config.datasets=('wine',) is not allowed: names from: boston"),
-    ('--config.dropout_rates=(0.1,1.0)', 'config.dropout_rates=(0.1, 1.0) is not allowed: rates'),
-    ('--config.num_splits=1', 'config.num_splits=1 is not allowed: >= 2'),
-], ids=['unknown dataset', 'dropout rate 1', 'one split'])
+    ("--config.datasets=('housing',)",
+     "config.datasets=('housing',) is not allowed: names from: boston, concrete"),
+    ('--config.ensemble_epochs=(40,0)', 'config.ensemble_epochs=(40, 0) is not allowed'),
+    ('--config.num_splits=1', 'config.num_splits=1 is not allowed: 0 (every published split)'),
+], ids=['unknown dataset', 'zero epochs', 'one split'])
 def test_uci_bad_input_is_one_line(tmp_path, override, expected):
   done = run([sys.executable, '-m', 'experiments.main',
               '--config=experiments/configs/uncertainty/uci.py:quick', f'--workdir={tmp_path}',

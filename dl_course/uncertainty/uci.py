@@ -1,21 +1,23 @@
-"""The UCI regression protocol (Hernández-Lobato & Adams 2015; Gal & Ghahramani
-2016; Lakshminarayanan et al. 2017) on data that ships offline.
+"""The UCI regression benchmark's protocol (Hernández-Lobato & Adams 2015; Gal &
+Ghahramani 2016 with Gal's 2018 grid search; Lakshminarayanan et al. 2017) on
+the nine datasets and their published splits (dl_course/data/uci_benchmark.py).
 
-20 random 90/10 splits from a fixed seed; one hidden layer of 50 ReLU units;
-inputs and targets standardised on each training split; RMSE and test
-log-likelihood in the original units, mean and standard error over splits.
+One hidden ReLU layer (50 units; 100 for protein); inputs and targets
+standardised with each training split's statistics; RMSE and test
+log-likelihood in the original units.
 
-- MC dropout: dropout on the hidden layer, weight decay (1-p)·l²/(2Nτ) with prior
-  length-scale l = 0.01; (p, τ) chosen per split on an inner 80/20 validation
-  split by log-likelihood, then retrained on the whole training split. The test
-  log-likelihood is log mean_t N(y; ŷ_t, 1/τ) over T forward passes, ŷ_t in the
-  original units, as in Gal's code.
-- Deep ensembles: 5 members with mean and variance heads trained on the Gaussian
-  NLL (optionally with fast-gradient-sign adversarial examples at ε = 1 % of each
-  input's range); predictions are the mixture's mean and variance.
+- MC dropout: dropout on the inputs and the hidden layer, weight decay
+  (1-p)·l²/(2Nτ) with prior length-scale l = 0.01; for each split, (p, τ) from
+  the benchmark's grid chosen by validation log-likelihood on an inner 80/20
+  split of the training rows (a seeded permutation of them; Gal's code takes the
+  last 20 % of his randomly ordered index file), then one network trained on the
+  whole training split. The test log-likelihood is log mean_t N(y; ŷ_t, 1/τ) over
+  T forward passes, ŷ_t in the original units (Gal's estimator).
+- Deep ensembles: M members with mean and variance heads trained on the
+  Gaussian NLL, with fast-gradient-sign adversarial examples at ε = 1 % of each
+  input's range; predictions are the mixture's mean and variance.
 
-Every split, every (p, τ) and every member is one vmapped run: the dropout rate
-is an input (not a static module attribute), so the whole grid is one jit.
+Every split × every (p, τ), and every split × member, is one vmapped program.
 """
 from __future__ import annotations
 
@@ -28,31 +30,25 @@ import optax
 from scipy import special
 
 from dl_course.data.sampler import chunk_indices
-from dl_course.errors import ConfigError
 
 PRIOR_LENGTH_SCALE = 1e-2
 
 
-def load_regression(name: str) -> tuple[np.ndarray, np.ndarray]:
-  """(x [N, D], y [N]) float64: 'boston' (mlxtend's copy, 506 rows), 'diabetes' (sklearn)."""
-  if name == 'boston':
-    from mlxtend.data import boston_housing_data
-    x, y = boston_housing_data()
-  elif name == 'diabetes':
-    from sklearn.datasets import load_diabetes
-    x, y = load_diabetes(return_X_y=True)
-  else:
-    raise ConfigError('dataset', name, 'one of boston, diabetes')
-  return np.asarray(x, np.float64), np.asarray(y, np.float64)
+def stacked_splits(splits, count: int = 0) -> tuple[np.ndarray, np.ndarray]:
+  """The first `count` (0: all) published splits as train and test row arrays
+  [S, n_train], [S, n_test] (every split of a dataset has the same sizes)."""
+  chosen = splits[:count] if count else splits
+  return np.stack([train for train, _ in chosen]), np.stack([test for _, test in chosen])
 
 
-def random_splits(num_examples: int, num_splits: int, seed: int, test_fraction: float = 0.1
-                  ) -> tuple[np.ndarray, np.ndarray]:
-  """Train and test indices [S, n_train], [S, n_test] of `num_splits` random splits."""
-  rng = np.random.default_rng([seed, 2015])
-  num_test = int(round(test_fraction * num_examples))
-  perms = np.stack([rng.permutation(num_examples) for _ in range(num_splits)])
-  return perms[:, num_test:], perms[:, :num_test]
+def inner_split(train_idx: np.ndarray, seed: int, fraction: float = 0.8
+                ) -> tuple[np.ndarray, np.ndarray]:
+  """Each split's training rows, permuted by (seed, split), cut into the rows that
+  fit [S, 0.8 n] and the validation rows [S, n - 0.8 n] that choose (p, τ)."""
+  permuted = np.stack([rows[np.random.default_rng([seed, 2018, s]).permutation(len(rows))]
+                       for s, rows in enumerate(train_idx)])
+  cut = int(round(fraction * train_idx.shape[1]))
+  return permuted[:, :cut], permuted[:, cut:]
 
 
 def standardise(x_train, x_other, y_train):
@@ -93,19 +89,42 @@ def gaussian_head(outputs_B2):
   return outputs_B2[:, 0], jax.nn.softplus(outputs_B2[:, 1]) + 1e-6
 
 
+# Steps per compiled segment: bounds the batch indices held at once (protein's
+# final MC-dropout fit is 643k steps).
+SEGMENT_STEPS = 20_000
+
+
 def train_runs(loss_fn, params_R, data_R: dict, hyper_R: dict, *, num_steps: int,
-               batch_size: int, learning_rate: float, seed: int):
-  """Adam on `loss_fn(params, x_B, y_B, hyper, key)` for R runs at once.
+               batch_size: int, learning_rate: float, seed: int, snapshots=()):
+  """Adam on `loss_fn(params, x_B, y_B, hyper, key)` for R runs at once; the
+  params after `num_steps`, or with `snapshots` (earlier step counts) the list
+  of params after each of (*snapshots, num_steps).
 
   Every run draws batch `step` from its own rows at the same positions (data
   order is a pure function of (seed, step)); step keys are fold_in(run key, step).
+  A snapshot is therefore exactly the run of that length (Adam's rate is constant).
   """
   num_rows = data_R['x'].shape[1]
-  index_TB = jnp.asarray(chunk_indices(seed, 0, num_steps, num_rows, batch_size))
   tx = optax.adam(learning_rate)
   keys_R = jax.random.split(jax.random.key(seed), len(data_R['x']))
+  state = (params_R, jax.vmap(tx.init)(params_R))
+  stops = sorted({*snapshots, num_steps})
+  bounds = sorted({*stops, *range(0, num_steps, SEGMENT_STEPS)} - {0})
+  kept, start = [], 0
+  for end in bounds:
+    index_TB = jnp.asarray(chunk_indices(seed, start, end - start, num_rows, batch_size),
+                           jnp.int32)
+    state = _train_segment(loss_fn, tx, state, data_R['x'], data_R['y'], hyper_R, keys_R,
+                           jnp.arange(start, end), index_TB)
+    if end in stops:
+      kept.append(state[0])
+    start = end
+  return kept if snapshots else kept[0]
 
-  def run_one(params, x, y, hyper, key):
+
+@functools.partial(jax.jit, static_argnums=(0, 1))
+def _train_segment(loss_fn, tx, state, x_R, y_R, hyper_R, keys_R, steps_T, index_TB):
+  def run_one(params, opt_state, x, y, hyper, key):
     def step(carry, inputs):
       params, opt_state = carry
       t, index_B = inputs
@@ -113,11 +132,8 @@ def train_runs(loss_fn, params_R, data_R: dict, hyper_R: dict, *, num_steps: int
                                 jax.random.fold_in(key, t))
       updates, opt_state = tx.update(grads, opt_state, params)
       return (optax.apply_updates(params, updates), opt_state), None
-    (params, _), _ = jax.lax.scan(step, (params, tx.init(params)),
-                                  (jnp.arange(num_steps), index_TB))
-    return params
-
-  return jax.jit(jax.vmap(run_one))(params_R, data_R['x'], data_R['y'], hyper_R, keys_R)
+    return jax.lax.scan(step, (params, opt_state), (steps_T, index_TB))[0]
+  return jax.vmap(run_one)(*state, x_R, y_R, hyper_R, keys_R)
 
 
 # --- MC dropout -----------------------------------------------------------------------------
@@ -128,39 +144,53 @@ def dropout_loss(params, x_B, y_B, hyper, key):
   return jnp.mean((pred - y_B) ** 2) + hyper['weight_decay'] * l2
 
 
-@functools.partial(jax.jit, static_argnames='num_samples')
-def dropout_samples(params_R, x_RND, p_R, key, num_samples: int):
-  """[R, T, N] predictions (standardised units) under T dropout masks per run."""
-  def per_run(params, x, p, run_key):
-    return jax.vmap(lambda t: mlp_apply(params, x, p, jax.random.fold_in(run_key, t))[:, 0])(
-        jnp.arange(num_samples))
+def dropout_scores(params_R, x_RND, y_RN, p_R, tau_R, mean_y_R, std_y_R, key,
+                   num_samples: int):
+  """Per run: test log-likelihood (Gal's estimator, original units) and the MC
+  mean prediction [R, N], from `num_samples` dropout masks. Runs are scored one
+  after another (lax.map), so memory holds one run's [T, N] samples at a time."""
+  def per_run(inputs):
+    params, x, y, p, tau, mean_y, std_y, run_key = inputs
+    samples = jax.vmap(lambda t: mlp_apply(params, x, p, jax.random.fold_in(run_key, t))[:, 0])(
+        jnp.arange(num_samples)) * std_y + mean_y
+    log_terms = -0.5 * tau * (y[None] - samples) ** 2
+    per_point = (jax.scipy.special.logsumexp(log_terms, axis=0) - jnp.log(num_samples)
+                 - 0.5 * jnp.log(2 * jnp.pi) + 0.5 * jnp.log(tau))
+    return jnp.mean(per_point), jnp.mean(samples, axis=0)
   keys = jax.random.split(key, len(x_RND))
-  return jax.vmap(per_run)(params_R, x_RND, p_R, keys)
+  return jax.lax.map(per_run, (params_R, x_RND, y_RN, p_R, tau_R, mean_y_R, std_y_R, keys))
+
+
+_dropout_scores = jax.jit(dropout_scores, static_argnames='num_samples')
 
 
 def dropout_log_likelihood(samples_TN, y_N, tau: float) -> float:
-  """Mean over test points of log (1/T) Σ_t N(y; ŷ_t, 1/τ) (Gal's estimator)."""
+  """Mean over test points of log (1/T) Σ_t N(y; ŷ_t, 1/τ) (Gal's estimator), in numpy."""
   log_terms = -0.5 * tau * (y_N[None] - samples_TN) ** 2
   per_point = special.logsumexp(log_terms, axis=0) - np.log(len(samples_TN))
   return float(np.mean(per_point - 0.5 * np.log(2 * np.pi) + 0.5 * np.log(tau)))
 
 
-def mc_dropout(x, y, train_idx, test_idx, config, taus) -> dict:
-  """The protocol for every split; returns per-split RMSE, LL and the chosen (p, τ).
-  `taus` are model precisions in the targets' original units (a per-dataset grid)."""
-  grid = [(p, tau) for p in config.dropout_rates for tau in taus]
-  num_splits = len(train_idx)
-  # Inner 80/20 split of each training split chooses (p, τ).
-  inner = int(round(0.8 * train_idx.shape[1]))
-  chosen = _fit_and_score(x, y, train_idx[:, :inner], train_idx[:, inner:], grid, config,
-                          config.validation_samples, choose=True)
-  best = [grid[int(np.argmax(chosen['ll'][s]))] for s in range(num_splits)]
-  final = _fit_and_score(x, y, train_idx, test_idx, best, config, config.test_samples,
-                         choose=False)
+def mc_dropout(x, y, train_idx, test_idx, *, dropout_rates, taus, hidden: int, epochs: int,
+               batch_size: int, learning_rate: float, validation_samples: int,
+               test_samples: int, seed: int) -> dict:
+  """The protocol on every split: per-split RMSE, LL and the chosen (p, τ). `taus`
+  are model precisions in the targets' original units (the benchmark's grid)."""
+  grid = [(p, tau) for p in dropout_rates for tau in taus]
+  fit_rows, validation_rows = inner_split(train_idx, seed)
+  common = dict(hidden=hidden, epochs=epochs, batch_size=batch_size,
+                learning_rate=learning_rate, seed=seed)
+  chosen = _fit_and_score(x, y, fit_rows, validation_rows, grid, choose=True,
+                          num_samples=validation_samples, **common)
+  best = [grid[int(np.argmax(chosen['ll'][s]))] for s in range(len(train_idx))]
+  final = _fit_and_score(x, y, train_idx, test_idx, best, choose=False,
+                         num_samples=test_samples, **common)
   return {'rmse': final['rmse'], 'll': final['ll'], 'chosen': best}
 
 
-def _fit_and_score(x, y, fit_idx, score_idx, grid, config, num_samples, choose: bool):
+def _fit_and_score(x, y, fit_idx, score_idx, grid, *, choose: bool, num_samples: int,
+                   hidden: int, epochs: int, batch_size: int, learning_rate: float,
+                   seed: int) -> dict:
   """choose=True: every split × every (p, τ) in `grid` -> ll [S, G]. choose=False:
   split s with grid[s] -> rmse [S], ll [S]."""
   num_splits = len(fit_idx)
@@ -175,28 +205,26 @@ def _fit_and_score(x, y, fit_idx, score_idx, grid, config, num_samples, choose: 
   tau = np.array([s[1] for s in settings])
   n = fit_idx.shape[1]
   decay = PRIOR_LENGTH_SCALE ** 2 * (1 - p) / (2 * n * tau)
-  keys = jax.random.split(jax.random.key(config.seed), len(settings))
-  params = jax.vmap(lambda k: init_mlp(k, x.shape[1], config.hidden, 1))(keys)
+  keys = jax.random.split(jax.random.key(seed), len(settings))
+  params = jax.vmap(lambda k: init_mlp(k, x.shape[1], hidden, 1))(keys)
   params = train_runs(dropout_loss, params,
                       {'x': jnp.asarray(xf[split_of_run], jnp.float32),
                        'y': jnp.asarray(yf[split_of_run], jnp.float32)},
                       {'p': jnp.asarray(p, jnp.float32),
                        'weight_decay': jnp.asarray(decay, jnp.float32)},
-                      num_steps=config.train.epochs * n // config.train.batch_size,
-                      batch_size=config.train.batch_size,
-                      learning_rate=config.optimizer.learning_rate,
-                      seed=config.seed)
-  samples = np.asarray(dropout_samples(params, jnp.asarray(xs[split_of_run], jnp.float32),
-                                       jnp.asarray(p, jnp.float32),
-                                       jax.random.fold_in(jax.random.key(config.seed), 1),
-                                       num_samples), np.float64)
-  samples = samples * std_y[split_of_run][:, :, None] + mean_y[split_of_run][:, :, None]
+                      num_steps=max(1, epochs * n // batch_size), batch_size=batch_size,
+                      learning_rate=learning_rate, seed=seed)
   y_true = y[score_idx][split_of_run]
-  ll = np.array([dropout_log_likelihood(samples[r], y_true[r], tau[r])
-                 for r in range(len(settings))])
+  ll, mean_prediction = _dropout_scores(
+      params, jnp.asarray(xs[split_of_run], jnp.float32), jnp.asarray(y_true, jnp.float32),
+      jnp.asarray(p, jnp.float32), jnp.asarray(tau, jnp.float32),
+      jnp.asarray(mean_y[split_of_run], jnp.float32),
+      jnp.asarray(std_y[split_of_run], jnp.float32),
+      jax.random.fold_in(jax.random.key(seed), 1), num_samples=num_samples)
+  ll = np.asarray(ll, np.float64)
   if choose:
     return {'ll': ll.reshape(num_splits, len(grid))}
-  rmse = np.sqrt(np.mean((samples.mean(1) - y_true) ** 2, axis=1))
+  rmse = np.sqrt(np.mean((np.asarray(mean_prediction, np.float64) - y_true) ** 2, axis=1))
   return {'rmse': rmse, 'll': ll}
 
 
@@ -216,41 +244,72 @@ def ensemble_loss(params, x_B, y_B, hyper, key):
   return clean + jnp.where(hyper['adversarial'], adversarial, 0.0)
 
 
-def deep_ensembles(x, y, train_idx, test_idx, config) -> dict:
-  num_splits, members = len(train_idx), config.ensemble_size
-  xf, xs, mean_y, std_y = standardise(x[train_idx], x[test_idx], y[train_idx])
-  yf = (y[train_idx] - mean_y) / std_y
+def deep_ensembles(x, y, train_idx, test_idx, *, members: int, hidden: int, epochs_grid,
+                   batch_size: int, learning_rate: float, adversarial_epsilon: float,
+                   seed: int) -> dict:
+  """Per-split RMSE and LL of the M-member mixture, each split trained for the
+  number of epochs in `epochs_grid` whose mixture had the best log-likelihood
+  on the split's inner validation rows (as MC dropout chooses (p, τ))."""
+  common = dict(members=members, hidden=hidden, epochs_grid=tuple(sorted(epochs_grid)),
+                batch_size=batch_size, learning_rate=learning_rate,
+                adversarial_epsilon=adversarial_epsilon, seed=seed)
+  num_splits = len(train_idx)
+  if len(common['epochs_grid']) > 1:
+    fit_rows, validation_rows = inner_split(train_idx, seed)
+    scores = _fit_ensembles(x, y, fit_rows, validation_rows, **common)
+    best = np.argmax(np.stack([s['ll'] for s in scores]), axis=0)
+  else:
+    best = np.zeros(num_splits, int)
+  final = _fit_ensembles(x, y, train_idx, test_idx, **common)
+  pick = lambda key: np.array([final[best[s]][key][s] for s in range(num_splits)])
+  return {'rmse': pick('rmse'), 'll': pick('ll'),
+          'chosen_epochs': [int(common['epochs_grid'][k]) for k in best]}
+
+
+def _fit_ensembles(x, y, fit_idx, score_idx, *, members: int, hidden: int, epochs_grid,
+                   batch_size: int, learning_rate: float, adversarial_epsilon: float,
+                   seed: int) -> list[dict]:
+  """One training run per split × member for the longest epochs in the grid,
+  scored at each grid point: [{'rmse': [S], 'll': [S]}] in grid order."""
+  num_splits = len(fit_idx)
+  xf, xs, mean_y, std_y = standardise(x[fit_idx], x[score_idx], y[fit_idx])
+  yf = (y[fit_idx] - mean_y) / std_y
   split_of_run = np.repeat(np.arange(num_splits), members)
-  epsilon = config.adversarial_epsilon * (xf.max(1) - xf.min(1))  # [S, D]
-  keys = jax.random.split(jax.random.fold_in(jax.random.key(config.seed), 2),
-                          len(split_of_run))
-  params = jax.vmap(lambda k: init_mlp(k, x.shape[1], config.hidden, 2))(keys)
-  n = train_idx.shape[1]
-  params = train_runs(ensemble_loss, params,
-                      {'x': jnp.asarray(xf[split_of_run], jnp.float32),
-                       'y': jnp.asarray(yf[split_of_run], jnp.float32)},
-                      {'epsilon_D': jnp.asarray(epsilon[split_of_run], jnp.float32),
-                       'adversarial': jnp.full(len(split_of_run), config.adversarial_epsilon > 0)},
-                      num_steps=config.ensemble_epochs * n // config.train.batch_size,
-                      batch_size=config.train.batch_size,
-                      learning_rate=config.ensemble_learning_rate,
-                      seed=config.seed + 2)
-  outputs = jax.vmap(lambda p, xx: mlp_apply(p, xx, 0.0, None))(
-      params, jnp.asarray(xs[split_of_run], jnp.float32))
-  means, variances = jax.vmap(gaussian_head)(outputs)
-  means = np.asarray(means, np.float64).reshape(num_splits, members, -1)
-  variances = np.asarray(variances, np.float64).reshape(num_splits, members, -1)
-  means = means * std_y[:, :, None] + mean_y[:, :, None]
-  variances = variances * std_y[:, :, None] ** 2
-  mixture_mean = means.mean(1)
-  mixture_variance = (variances + means ** 2).mean(1) - mixture_mean ** 2
-  y_test = y[test_idx]
-  rmse = np.sqrt(np.mean((mixture_mean - y_test) ** 2, axis=1))
-  ll = -np.mean(0.5 * np.log(2 * np.pi * mixture_variance)
-                + 0.5 * (y_test - mixture_mean) ** 2 / mixture_variance, axis=1)
-  return {'rmse': rmse, 'll': ll}
+  epsilon = adversarial_epsilon * (xf.max(1) - xf.min(1))  # [S, D]
+  keys = jax.random.split(jax.random.fold_in(jax.random.key(seed), 2), len(split_of_run))
+  params = jax.vmap(lambda k: init_mlp(k, x.shape[1], hidden, 2))(keys)
+  n = fit_idx.shape[1]
+  steps = [max(1, epochs * n // batch_size) for epochs in epochs_grid]
+  snapshots = train_runs(ensemble_loss, params,
+                         {'x': jnp.asarray(xf[split_of_run], jnp.float32),
+                          'y': jnp.asarray(yf[split_of_run], jnp.float32)},
+                         {'epsilon_D': jnp.asarray(epsilon[split_of_run], jnp.float32),
+                          'adversarial': jnp.full(len(split_of_run), adversarial_epsilon > 0)},
+                         num_steps=steps[-1], snapshots=steps[:-1], batch_size=batch_size,
+                         learning_rate=learning_rate, seed=seed + 2)
+  snapshots = snapshots if len(steps) > 1 else [snapshots]
+  y_score = y[score_idx]
+  scored = []
+  for params in snapshots:
+    outputs = jax.vmap(lambda p, xx: mlp_apply(p, xx, 0.0, None))(
+        params, jnp.asarray(xs[split_of_run], jnp.float32))
+    means, variances = jax.vmap(gaussian_head)(outputs)
+    means = np.asarray(means, np.float64).reshape(num_splits, members, -1)
+    variances = np.asarray(variances, np.float64).reshape(num_splits, members, -1)
+    means = means * std_y[:, :, None] + mean_y[:, :, None]
+    variances = variances * std_y[:, :, None] ** 2
+    mixture_mean = means.mean(1)
+    mixture_variance = (variances + means ** 2).mean(1) - mixture_mean ** 2
+    scored.append({
+        'rmse': np.sqrt(np.mean((mixture_mean - y_score) ** 2, axis=1)),
+        'll': -np.mean(0.5 * np.log(2 * np.pi * mixture_variance)
+                       + 0.5 * (y_score - mixture_mean) ** 2 / mixture_variance, axis=1)})
+  return scored
 
 
-def mean_and_standard_error(values) -> tuple[float, float]:
+def mean_and_spread(values) -> dict:
+  """Mean over splits with both spreads the published tables use: the standard
+  deviation over splits (ddof 1) and the standard error of the mean."""
   values = np.asarray(values, np.float64)
-  return float(values.mean()), float(values.std(ddof=1) / np.sqrt(len(values)))
+  sd = float(values.std(ddof=1)) if len(values) > 1 else 0.0
+  return {'mean': float(values.mean()), 'sd': sd, 'se': sd / np.sqrt(len(values))}
