@@ -6,12 +6,14 @@ vmapped run. Reference: CleanRL's ppo.py documents 492 +/- 13 with these setting
 Command:
   python -m experiments.main --config=experiments/configs/rl/ppo_cartpole.py --workdir=/tmp/dl_course/rl_ppo_cartpole
 Expected: reproduced 1 of 1 claims (mean return over the last 5 % of updates,
-averaged over 8 seeds, >= 480; ours 500.0 +/- 0.0 in 46 s on 2 cores).
+averaged over 8 seeds, >= 480; ours 500.0 +/- 0.0 in 46 s on 2 cores). This is
+the row `launch.reproduce rl` (CI) runs: a published figure checked at its own
+scale.
 
 Quick variant (CI):
   python -m experiments.main --config=experiments/configs/rl/ppo_cartpole.py:quick --workdir=/tmp/dl_course/rl_ppo_cartpole_quick
-Expected: reproduced 1 of 1 claims (100k steps, 2 seeds: return >= 150, random
-play scores about 22; ours 228 +/- 9).
+Expected: reproduced 1 of 1 claims (100k steps, 2 seeds: return >= 150, above
+random play's ~22; ours 228 +/- 9).
 """
 from experiments.configs.common import PPO_CLASSIC_CONTROL, rl_config
 
