@@ -51,7 +51,7 @@ def main(argv):
       sys.exit(130)  # the shell's convention for a run ended by Ctrl-C
     return
   shown = ', '.join(f'{k}={v:.4f}' for k, v in summary.items()
-                    if k.startswith('test/') and isinstance(v, float))
+                    if k.startswith(('val/', 'test/')) and isinstance(v, float))
   if shown:
     print(f'step {summary["step"]}: {shown}')
   claims = study.claims(config, summary)

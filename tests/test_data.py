@@ -127,3 +127,14 @@ def test_missing_tfds_dataset_fails_fast_with_instructions(tmp_path):
   with pytest.raises(DataNotFoundError, match='tfds build fashion_mnist'):
     data.load('tfds:fashion_mnist', data_dir=str(tmp_path))
   assert time.perf_counter() - start < 30  # No download attempt, no hang.
+
+
+def test_hold_out_is_a_fixed_disjoint_share_of_train():
+  train = data.load('mnist1d', 'train')
+  kept, held = data.hold_out(train, 0.2)
+  assert len(held) == 800 and len(kept) + len(held) == len(train)
+  _, again_held = data.hold_out(train, 0.2)
+  np.testing.assert_array_equal(held.x, again_held.x)
+  rows = {row.tobytes() for row in train.x}
+  assert {row.tobytes() for row in held.x} <= rows
+  assert not {row.tobytes() for row in held.x} & {row.tobytes() for row in kept.x}

@@ -98,6 +98,16 @@ def test_a_run_writes_its_records(tmp_path):
   assert read_checkpoint(tmp_path / 'checkpoints')[0] == 60
 
 
+def test_a_validation_share_of_train_is_scored_beside_test(tmp_path):
+  config = tiny_config()
+  config.data.validation_fraction = 0.25
+  result = train_and_evaluate(config, tmp_path)
+  assert {'val/loss', 'val/accuracy', 'test/loss', 'test/accuracy'} <= set(result)
+  plain = train_and_evaluate(tiny_config(), tmp_path.parent / 'plain')
+  assert 'val/accuracy' not in plain
+  assert result['train/loss'] != plain['train/loss']  # it trained on three quarters of train
+
+
 def test_load_run_gives_back_the_trained_classifier(tmp_path):
   import dl_course
   config = tiny_config()

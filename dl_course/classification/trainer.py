@@ -42,7 +42,10 @@ def default_config() -> ml_collections.ConfigDict:
   config = ml_collections.ConfigDict()
   config.study = 'classification'
   config.seed = 0
-  config.data = ml_collections.ConfigDict({'name': 'mnist1d', 'dir': ''})
+  # validation_fraction > 0 holds that share of the training rows out (a fixed,
+  # seed-independent draw: data.hold_out) and logs val/ metrics beside test/.
+  config.data = ml_collections.ConfigDict({'name': 'mnist1d', 'dir': '',
+                                           'validation_fraction': 0.0})
   config.model = ml_collections.ConfigDict({'name': 'mlp'})
   config.optimizer = ml_collections.ConfigDict(dict(
       name='adam', learning_rate=1e-2, momentum=0.0, nesterov=False, b1=0.9, b2=0.999,
@@ -75,6 +78,7 @@ def validate(config) -> None:
     check_range(config, key, 1, integer=True)
   check_choice(config, 'dispatch', (*DISPATCH_MODES, 'groups'))
   check_range(config, 'batch_groups', 1, integer=True)
+  check_range(config, 'data.validation_fraction', 0, 0.5)
   optimizers.validate(config)
 
 
@@ -102,6 +106,9 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: pathlib.Path,
 
   train = data.load(config.data.name, 'train', config.data.dir)
   test = data.load(config.data.name, 'test', config.data.dir)
+  scored = {'test': test}
+  if config.data.validation_fraction:
+    train, scored['val'] = data.hold_out(train, config.data.validation_fraction)
   model, tx, init = build_model_and_init(config, train.info)
 
   checkpointer = Checkpointer(workdir / 'checkpoints', config.keep_checkpoints)
@@ -128,15 +135,13 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: pathlib.Path,
       run_chunk = make_grouped_chunk_runner(
           model.apply, tx, classification_loss, mesh=mesh, x=train.x, y=train.y,
           seed=config.seed, batch_size=config.train.batch_size, num_groups=config.batch_groups)
-      evaluate = on_first_device(
-          make_evaluator(eval_sums, mesh=first_device_mesh(mesh), x=test.x, y=test.y,
-                         batch_size=config.eval_batch_size), mesh)
+      evaluate = on_first_device(_split_evaluator(
+          eval_sums, first_device_mesh(mesh), scored, config.eval_batch_size), mesh)
     else:
       run_chunk = make_chunk_runner(
           make_train_step(model.apply, tx, classification_loss), mode=config.dispatch,
           mesh=mesh, x=train.x, y=train.y, seed=config.seed, batch_size=config.train.batch_size)
-      evaluate = make_evaluator(eval_sums, mesh=mesh, x=test.x, y=test.y,
-                                batch_size=config.eval_batch_size)
+      evaluate = _split_evaluator(eval_sums, mesh, scored, config.eval_batch_size)
     schedule = Schedule(config.train.num_steps, config.steps_per_dispatch, config.train.eval_every,
                         config.checkpoint_every)
     with StopRequest().on_signals() as stop:
@@ -155,6 +160,15 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: pathlib.Path,
   last = result.last_record or (read_metrics(workdir) or [{}])[-1]
   return {**last, 'step': result.step, 'stopped_early': result.stopped_early,
           'stopped_by': stop.reason or '--max_chunks'}
+
+
+def _split_evaluator(eval_sums, mesh, scored: dict, batch_size: int):
+  """evaluate(state) -> {'test/accuracy': ..., 'val/accuracy': ...} over each split."""
+  evaluators = {name: make_evaluator(eval_sums, mesh=mesh, x=split.x, y=split.y,
+                                     batch_size=batch_size)
+                for name, split in scored.items()}
+  return lambda state: {f'{name}/{key}': value for name, evaluate in evaluators.items()
+                        for key, value in evaluate(state).items()}
 
 
 def run(config: ml_collections.ConfigDict, workdir: pathlib.Path,

@@ -1,6 +1,7 @@
 """Datasets: `load(name, split)` -> numpy arrays + metadata; step-indexed batching."""
 from dl_course.data import embedded, idx  # noqa: F401  (register the builders)
-from dl_course.data.registry import DatasetInfo, Split, info, load, names
+from dl_course.data.registry import DatasetInfo, Split, hold_out, info, load, names
 from dl_course.data.sampler import batch_indices, chunk_indices
 
-__all__ = ['DatasetInfo', 'Split', 'batch_indices', 'chunk_indices', 'info', 'load', 'names']
+__all__ = ['DatasetInfo', 'Split', 'batch_indices', 'chunk_indices', 'hold_out', 'info', 'load',
+           'names']

@@ -57,6 +57,24 @@ def names() -> list[str]:
   return sorted(_BUILDERS) + ['tfds:<name>']
 
 
+# Validation rows come from this fixed stream, not from a run's seed: every seed and
+# every recipe is scored on the same rows, so comparisons between recipes are paired.
+VALIDATION_SEED = 20_240_101
+
+
+def hold_out(train: Split, fraction: float) -> tuple[Split, Split]:
+  """(the rows that train, the validation rows): a seeded `fraction` of `train`,
+  for choosing recipes without looking at the test split."""
+  count = int(round(fraction * len(train)))
+  if not 0 < count < len(train):
+    raise UserError(f'a validation fraction of {fraction} of {len(train)} training examples '
+                    'leaves no validation or no training rows')
+  order = np.random.default_rng(VALIDATION_SEED).permutation(len(train))
+  kept, held = np.sort(order[count:]), np.sort(order[:count])
+  return (Split(x=train.x[kept], y=train.y[kept], info=train.info),
+          Split(x=train.x[held], y=train.y[held], info=train.info))
+
+
 def load(name: str, split: str = 'train', data_dir: str | None = None) -> Split:
   """Loads one split of a dataset into memory (cached per process)."""
   if split not in SPLITS:

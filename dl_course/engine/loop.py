@@ -2,7 +2,7 @@
 
 The loop knows nothing about models or data: it calls
 `run_chunk(state, first_step, num_steps) -> (state, metrics)` where metrics
-hold one value per step ([K] arrays), and `evaluate(state) -> {name: float}`.
+hold one value per step ([K] arrays), and `evaluate(state) -> {split/name: float}`.
 
 Chunk boundaries form a fixed grid (multiples of steps_per_dispatch, eval_every
 and checkpoint_every, plus num_steps), and checkpoints are taken only on it, so
@@ -153,7 +153,7 @@ def run_loop(state, *, start_step: int, schedule: Schedule,
         collect(pending)
         pending = None
       if schedule.is_eval(end):
-        last_record = {'step': end, **window.means(), **_prefixed(evaluate(state), 'test/')}
+        last_record = {'step': end, **window.means(), **_as_floats(evaluate(state))}
         check_finite({k: v for k, v in last_record.items() if isinstance(v, float)},
                      first_step=end, last_good_step=checkpointer.committed_step)
         writer.write(last_record)
@@ -171,5 +171,5 @@ def run_loop(state, *, start_step: int, schedule: Schedule,
   return LoopResult(state=state, step=step, stopped_early=stopped_early, last_record=last_record)
 
 
-def _prefixed(metrics: dict, prefix: str) -> dict:
-  return {prefix + k: float(v) for k, v in sorted(metrics.items())}
+def _as_floats(metrics: dict) -> dict:
+  return {k: float(v) for k, v in sorted(metrics.items())}

@@ -117,3 +117,34 @@ def claims(config, summary) -> list[Claim]:
                      f'< {soft["nll"]:.3f}', f'{r["nll"]:.3f}', bool(r['nll'] < soft['nll']),
                      kind=FINDING, published=published.replace('above', 'below')))
   return out
+
+
+def plot(summary, workdir: pathlib.Path) -> None:
+  fig, axes = plt.subplots(1, len(METHODS), figsize=(13, 3.6), sharey=True)
+  for ax, method in zip(axes, METHODS):
+    r = summary[method]
+    bins = np.linspace(0, np.log(2) * 3, 40)
+    ax.hist(r['entropy_in'], bins, alpha=0.6, density=True, label='in distribution')
+    ax.hist(r['entropy_out'], bins, alpha=0.6, density=True, label='held-out classes')
+    ax.set_title(f'{method}: entropy (AUROC {r["ood"]["entropy"]["auroc"]:.3f})')
+    ax.set_xlabel('predictive entropy (nats)')
+    ax.legend(fontsize=8)
+  save_figure(fig, workdir / 'ood_entropy.png')
+
+
+def table(summary) -> str:
+  """AUROC / AUPR per method and score (held-out classes, then the far OOD set if any)."""
+  sets = ['ood'] + (['far_ood'] if 'far_ood' in summary['softmax'] else [])
+  head = ['method', 'acc', 'NLL', 'ECE'] + [f'{name} {score} AUROC / AUPR' for name in sets
+                                           for score in ('max_prob', 'entropy',
+                                                         'mutual_information')]
+  lines = [' | '.join(head), ' | '.join('---' for _ in head)]
+  for method in METHODS:
+    r = summary[method]
+    cells = [method, f'{r["accuracy"] * 100:.1f} %', f'{r["nll"]:.3f}', f'{r["ece"]:.3f}']
+    for name in sets:
+      for score in ('max_prob', 'entropy', 'mutual_information'):
+        d = r[name].get(score)
+        cells.append(f'{d["auroc"]:.3f} / {d["aupr"]:.3f}' if d else '-')
+    lines.append(' | '.join(cells))
+  return '\n'.join(lines)

@@ -72,7 +72,7 @@ def mnist1d_config(arg, study: str, model: dict, *, paper_accuracy: float,
   config.steps_per_dispatch = steps_per_dispatch
   config.seed = args.get('seed', 0)
   config.claim.min_test_accuracy = paper_accuracy
-  config.claim.published = f'{paper_accuracy:.0%} ({MNIST1D_PAPER})'
+  config.claim.published = f'{100 * paper_accuracy:.0f} % ({MNIST1D_PAPER})'
   for key, value in overrides.items():  # only keys the trainer reads: a stray one would be ignored
     if key not in config:
       raise KeyError(f'mnist1d_config: unknown key {key!r}')
