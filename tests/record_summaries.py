@@ -16,7 +16,6 @@ import copy
 import json
 import pathlib
 import platform
-import subprocess
 import sys
 
 from dl_course.studies import load_summary, mean_summary
@@ -62,8 +61,6 @@ def without_unread_entries(study, config, summary, min_size: int = 2000) -> dict
 
 def main(workdir: str) -> None:
   workdir = pathlib.Path(workdir)
-  commit = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], capture_output=True,
-                          text=True, check=False).stdout.strip()
   OUT.mkdir(parents=True, exist_ok=True)
   for name, study in registry.STUDIES.items():
     args = study.reproduce_args[0]
@@ -74,6 +71,8 @@ def main(workdir: str) -> None:
     summaries = [load_summary(d) for d in dirs]
     summary = summaries[0] if len(summaries) == 1 else mean_summary(summaries)
     summary = without_unread_entries(study, study.get_config(args[-1]), summary)
+    git = json.loads((dirs[0] / 'manifest.json').read_text()).get('git', {})
+    commit = git.get('sha', '?')[:7] + (' (with uncommitted changes)' if git.get('dirty') else '')
     record = {'study': name, 'config_args': list(args),
               'recorded': f'python -m launch.reproduce {study.family} at {commit}, '
                           f'{platform.machine()} CPU',

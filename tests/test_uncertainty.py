@@ -132,11 +132,13 @@ def test_uci_training_snapshots_are_the_shorter_runs():
   k must be exactly the run of k steps (same batches, keys and Adam state), also
   across the compiled segments a long run is cut into."""
   rng = np.random.default_rng(0)
-  data = {'x': jnp.asarray(rng.normal(size=(2, 40, 3)), jnp.float32),
+  data = {'x': jnp.asarray(rng.normal(size=(2, 40, 3)), jnp.float32),  # 2 splits
           'y': jnp.asarray(rng.normal(size=(2, 40)), jnp.float32)}
-  hyper = {'p': jnp.full(2, 0.1, jnp.float32), 'weight_decay': jnp.full(2, 1e-4, jnp.float32)}
-  params = jax.vmap(lambda k: uci.init_mlp(k, 3, 8, 1))(jax.random.split(jax.random.key(0), 2))
-  kwargs = dict(batch_size=8, learning_rate=1e-2, seed=3)
+  hyper = {'p': jnp.asarray([[0.1, 0.3]] * 2, jnp.float32),  # 2 runs on each
+           'weight_decay': jnp.full((2, 2), 1e-4, jnp.float32)}
+  params = jax.vmap(jax.vmap(lambda k: uci.init_mlp(k, 3, 8, 1)))(
+      jax.random.split(jax.random.key(0), 4).reshape(2, 2))
+  kwargs = dict(batch_size=8, learning_rate=1e-2, seed=3, uniforms=uci.dropout_uniforms)
   early, late = uci.train_runs(uci.dropout_loss, params, data, hyper, num_steps=25,
                                snapshots=(10,), **kwargs)
   alone = uci.train_runs(uci.dropout_loss, params, data, hyper, num_steps=10, **kwargs)
@@ -310,3 +312,27 @@ def test_load_run_gives_back_the_ood_ensemble_and_dropout_network(tmp_path):
   logged = next(r for r in loaded.metrics if r.get('method') == 'softmax')
   assert report['accuracy'] == pytest.approx(logged['accuracy'], abs=1e-6)
   assert report['nll'] == pytest.approx(logged['nll'], rel=1e-5)
+
+
+def test_uci_runs_of_a_split_share_dropout_uniforms_and_each_is_plain_dropout():
+  """Common random numbers: one run trained beside others of its split equals the
+  same run trained alone (its masks do not depend on its neighbours), and a rate
+  keeps each entry with probability 1 - p."""
+  rng = np.random.default_rng(1)
+  data = {'x': jnp.asarray(rng.normal(size=(1, 32, 4)), jnp.float32),
+          'y': jnp.asarray(rng.normal(size=(1, 32)), jnp.float32)}
+  params = jax.vmap(jax.vmap(lambda k: uci.init_mlp(k, 4, 6, 1)))(
+      jax.random.split(jax.random.key(2), 3).reshape(1, 3))
+  hyper = {'p': jnp.asarray([[0.05, 0.2, 0.5]], jnp.float32),
+           'weight_decay': jnp.full((1, 3), 1e-4, jnp.float32)}
+  kwargs = dict(num_steps=12, batch_size=8, learning_rate=1e-2, seed=4,
+                uniforms=uci.dropout_uniforms)
+  together = uci.train_runs(uci.dropout_loss, params, data, hyper, **kwargs)
+  middle = lambda tree: jax.tree.map(lambda a: a[:, 1:2], tree)
+  alone = uci.train_runs(uci.dropout_loss, middle(params), data, middle(hyper), **kwargs)
+  # Equal up to float rounding: XLA batches the three runs' matmuls differently.
+  jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6),
+               middle(together), alone)
+  uniform, _ = uci.dropout_uniforms(jax.random.key(0), 20_000, 5, 1)
+  kept = np.asarray(uci.dropout(jnp.ones_like(uniform), 0.2, uniform) != 0).mean()
+  assert kept == pytest.approx(0.8, abs=0.01)

@@ -17,11 +17,14 @@ log-likelihood in the original units.
   Gaussian NLL, with fast-gradient-sign adversarial examples at ε = 1 % of each
   input's range; predictions are the mixture's mean and variance.
 
-Every split × every (p, τ), and every split × member, is one vmapped program.
+Every split × every (p, τ), and every split × member, is one vmapped program
+([S, G] runs); the runs of a split share its data order and, for MC dropout, its
+dropout uniforms (common random numbers: `dropout_uniforms`).
 """
 from __future__ import annotations
 
 import functools
+import math
 
 import jax
 import jax.numpy as jnp
@@ -68,20 +71,30 @@ def init_mlp(key, num_inputs: int, hidden: int, num_outputs: int) -> dict:
           'b2': jnp.zeros(num_outputs)}
 
 
-def dropout(x, rate, key):
-  """Inverted dropout; key None turns it off."""
-  if key is None:
+def dropout_uniforms(key, num_rows: int, num_inputs: int, hidden: int):
+  """Uniforms for the input and hidden dropout masks of `num_rows` rows. They are
+  drawn once per split and step and thresholded at each run's rate: the runs of a
+  split's (p, τ) grid share their random numbers (common random numbers), which
+  makes the grid 12x cheaper to draw for (threefry dominates a step on CPU) and
+  the comparison between its points less noisy; each run alone is ordinary dropout."""
+  input_key, hidden_key = jax.random.split(key)
+  return (jax.random.uniform(input_key, (num_rows, num_inputs)),
+          jax.random.uniform(hidden_key, (num_rows, hidden)))
+
+
+def dropout(x, rate, uniform):
+  """Inverted dropout keeping the entries whose uniform is >= rate; None turns it off."""
+  if uniform is None:
     return x
-  keep = 1.0 - rate
-  return jnp.where(jax.random.bernoulli(key, keep, x.shape), x / keep, 0.0)
+  return jnp.where(uniform >= rate, x / (1.0 - rate), 0.0)
 
 
-def mlp_apply(params, x_BD, dropout_rate, key):
+def mlp_apply(params, x_BD, dropout_rate, uniforms):
   """Dropout -> Dense -> ReLU -> dropout -> Dense: dropout on the inputs and the
-  hidden layer, as in Gal & Ghahramani's UCI network (key None: deterministic)."""
-  input_key, hidden_key = jax.random.split(key) if key is not None else (None, None)
-  h = jax.nn.relu(dropout(x_BD, dropout_rate, input_key) @ params['w1'] + params['b1'])
-  return dropout(h, dropout_rate, hidden_key) @ params['w2'] + params['b2']
+  hidden layer, as in Gal & Ghahramani's UCI network (uniforms None: deterministic)."""
+  input_uniform, hidden_uniform = uniforms if uniforms is not None else (None, None)
+  h = jax.nn.relu(dropout(x_BD, dropout_rate, input_uniform) @ params['w1'] + params['b1'])
+  return dropout(h, dropout_rate, hidden_uniform) @ params['w2'] + params['b2']
 
 
 def gaussian_head(outputs_B2):
@@ -94,74 +107,104 @@ def gaussian_head(outputs_B2):
 SEGMENT_STEPS = 20_000
 
 
-def train_runs(loss_fn, params_R, data_R: dict, hyper_R: dict, *, num_steps: int,
-               batch_size: int, learning_rate: float, seed: int, snapshots=()):
-  """Adam on `loss_fn(params, x_B, y_B, hyper, key)` for R runs at once; the
-  params after `num_steps`, or with `snapshots` (earlier step counts) the list
-  of params after each of (*snapshots, num_steps).
+def train_runs(loss_fn, params_SG, data_S: dict, hyper_SG: dict, *, num_steps: int,
+               batch_size: int, learning_rate: float, seed: int, uniforms=None, snapshots=()):
+  """Adam on `loss_fn(params, x_B, y_B, hyper, uniforms)` for G runs on each of S
+  splits at once (params and hyper lead with [S, G]; data with [S]); the params
+  after `num_steps`, or with `snapshots` (earlier step counts) the list of params
+  after each of (*snapshots, num_steps).
 
-  Every run draws batch `step` from its own rows at the same positions (data
-  order is a pure function of (seed, step)); step keys are fold_in(run key, step).
-  A snapshot is therefore exactly the run of that length (Adam's rate is constant).
+  Every run draws batch `step` from its split's rows at the same positions (data
+  order is a pure function of (seed, step)). `uniforms(key, rows, inputs, hidden)`,
+  if given, draws the step's dropout uniforms once per split from fold_in(split
+  key, step), shared by the split's G runs. A snapshot is exactly the run of that
+  length (Adam's rate is constant).
   """
-  num_rows = data_R['x'].shape[1]
+  num_rows = data_S['x'].shape[1]
   tx = optax.adam(learning_rate)
-  keys_R = jax.random.split(jax.random.key(seed), len(data_R['x']))
-  state = (params_R, jax.vmap(tx.init)(params_R))
+  keys_S = jax.random.split(jax.random.key(seed), len(data_S['x']))
+  state = (params_SG, jax.vmap(jax.vmap(tx.init))(params_SG))
   stops = sorted({*snapshots, num_steps})
   bounds = sorted({*stops, *range(0, num_steps, SEGMENT_STEPS)} - {0})
   kept, start = [], 0
   for end in bounds:
     index_TB = jnp.asarray(chunk_indices(seed, start, end - start, num_rows, batch_size),
                            jnp.int32)
-    state = _train_segment(loss_fn, tx, state, data_R['x'], data_R['y'], hyper_R, keys_R,
-                           jnp.arange(start, end), index_TB)
+    state = _train_segment(loss_fn, tx, uniforms, state, data_S['x'], data_S['y'], hyper_SG,
+                           keys_S, jnp.arange(start, end), index_TB)
     if end in stops:
       kept.append(state[0])
     start = end
   return kept if snapshots else kept[0]
 
 
-@functools.partial(jax.jit, static_argnums=(0, 1))
-def _train_segment(loss_fn, tx, state, x_R, y_R, hyper_R, keys_R, steps_T, index_TB):
-  def run_one(params, opt_state, x, y, hyper, key):
+@functools.partial(jax.jit, static_argnums=(0, 1, 2))
+def _train_segment(loss_fn, tx, uniforms, state, x_S, y_S, hyper_SG, keys_S, steps_T, index_TB):
+  grad_G = jax.vmap(jax.grad(loss_fn), in_axes=(0, None, None, 0, None))
+  update_G = jax.vmap(tx.update)
+
+  def run_split(params_G, opt_state_G, x, y, hyper_G, key):
+    hidden = params_G['w1'].shape[-1]
+
     def step(carry, inputs):
-      params, opt_state = carry
+      params_G, opt_state_G = carry
       t, index_B = inputs
-      grads = jax.grad(loss_fn)(params, x[index_B], y[index_B], hyper,
-                                jax.random.fold_in(key, t))
-      updates, opt_state = tx.update(grads, opt_state, params)
-      return (optax.apply_updates(params, updates), opt_state), None
-    return jax.lax.scan(step, (params, opt_state), (steps_T, index_TB))[0]
-  return jax.vmap(run_one)(*state, x_R, y_R, hyper_R, keys_R)
+      x_B = x[index_B]
+      noise = (uniforms(jax.random.fold_in(key, t), x_B.shape[0], x_B.shape[1], hidden)
+               if uniforms is not None else None)
+      updates, opt_state_G = update_G(grad_G(params_G, x_B, y[index_B], hyper_G, noise),
+                                      opt_state_G, params_G)
+      return (optax.apply_updates(params_G, updates), opt_state_G), None
+    return jax.lax.scan(step, (params_G, opt_state_G), (steps_T, index_TB))[0]
+  return jax.vmap(run_split)(*state, x_S, y_S, hyper_SG, keys_S)
 
 
 # --- MC dropout -----------------------------------------------------------------------------
 
-def dropout_loss(params, x_B, y_B, hyper, key):
-  pred = mlp_apply(params, x_B, hyper['p'], key)[:, 0]
+def dropout_loss(params, x_B, y_B, hyper, uniforms):
+  pred = mlp_apply(params, x_B, hyper['p'], uniforms)[:, 0]
   l2 = sum(jnp.sum(params[k] ** 2) for k in ('w1', 'w2'))
   return jnp.mean((pred - y_B) ** 2) + hyper['weight_decay'] * l2
 
 
-def dropout_scores(params_R, x_RND, y_RN, p_R, tau_R, mean_y_R, std_y_R, key,
-                   num_samples: int):
-  """Per run: test log-likelihood (Gal's estimator, original units) and the MC
-  mean prediction [R, N], from `num_samples` dropout masks. Runs are scored one
-  after another (lax.map), so memory holds one run's [T, N] samples at a time."""
-  def per_run(inputs):
-    params, x, y, p, tau, mean_y, std_y, run_key = inputs
-    samples = jax.vmap(lambda t: mlp_apply(params, x, p, jax.random.fold_in(run_key, t))[:, 0])(
-        jnp.arange(num_samples)) * std_y + mean_y
-    log_terms = -0.5 * tau * (y[None] - samples) ** 2
-    per_point = (jax.scipy.special.logsumexp(log_terms, axis=0) - jnp.log(num_samples)
-                 - 0.5 * jnp.log(2 * jnp.pi) + 0.5 * jnp.log(tau))
-    return jnp.mean(per_point), jnp.mean(samples, axis=0)
-  keys = jax.random.split(key, len(x_RND))
-  return jax.lax.map(per_run, (params_R, x_RND, y_RN, p_R, tau_R, mean_y_R, std_y_R, keys))
+def dropout_scores(params_SG, x_SND, y_SN, p_SG, tau_SG, mean_y_S, std_y_S, key,
+                   num_samples: int, chunk: int = 50):
+  """Per run [S, G]: the log-likelihood of Gal's estimator in the original units,
+  log mean_t N(y; ŷ_t, 1/τ) averaged over rows, and the MC mean prediction
+  [S, G, N], from `num_samples` passes whose dropout uniforms each split's runs
+  share. Splits go one after another (lax.map) and passes `chunk` at a time, with
+  the log-sum-exp accumulated, so memory holds chunk x rows x (inputs + hidden)."""
+  chunk = math.gcd(num_samples, chunk)
+
+  def per_split(inputs):
+    params_G, x, y, p_G, tau_G, mean_y, std_y, split_key = inputs
+    hidden = params_G['w1'].shape[-1]
+    predict_G = jax.vmap(lambda params, p, noise: mlp_apply(params, x, p, noise)[:, 0],
+                         in_axes=(0, 0, None))
+
+    def one_pass(t):
+      noise = dropout_uniforms(jax.random.fold_in(split_key, t), *x.shape, hidden)
+      return predict_G(params_G, p_G, noise) * std_y + mean_y  # [G, N]
+
+    def add_chunk(carry, first):
+      log_total, prediction_sum = carry
+      samples = jax.vmap(one_pass)(first + jnp.arange(chunk))  # [C, G, N]
+      log_terms = -0.5 * tau_G[None, :, None] * (y[None, None] - samples) ** 2
+      log_total = jnp.logaddexp(log_total, jax.scipy.special.logsumexp(log_terms, axis=0))
+      return (log_total, prediction_sum + samples.sum(0)), None
+
+    start = (jnp.full((len(p_G), len(y)), -jnp.inf), jnp.zeros((len(p_G), len(y))))
+    (log_total, prediction_sum), _ = jax.lax.scan(
+        add_chunk, start, jnp.arange(0, num_samples, chunk))
+    per_point = (log_total - jnp.log(num_samples) - 0.5 * jnp.log(2 * jnp.pi)
+                 + 0.5 * jnp.log(tau_G)[:, None])
+    return per_point.mean(-1), prediction_sum / num_samples
+
+  keys = jax.random.split(key, len(x_SND))
+  return jax.lax.map(per_split, (params_SG, x_SND, y_SN, p_SG, tau_SG, mean_y_S, std_y_S, keys))
 
 
-_dropout_scores = jax.jit(dropout_scores, static_argnames='num_samples')
+_dropout_scores = jax.jit(dropout_scores, static_argnames=('num_samples', 'chunk'))
 
 
 def dropout_log_likelihood(samples_TN, y_N, tau: float) -> float:
@@ -196,43 +239,37 @@ def _fit_and_score(x, y, fit_idx, score_idx, grid, *, choose: bool, num_samples:
   num_splits = len(fit_idx)
   xf, xs, mean_y, std_y = standardise(x[fit_idx], x[score_idx], y[fit_idx])
   yf = (y[fit_idx] - mean_y) / std_y
-  if choose:
-    split_of_run = np.repeat(np.arange(num_splits), len(grid))
-    settings = grid * num_splits
-  else:
-    split_of_run, settings = np.arange(num_splits), grid
-  p = np.array([s[0] for s in settings])
-  tau = np.array([s[1] for s in settings])
+  settings = [grid] * num_splits if choose else [[setting] for setting in grid]
+  p = np.array([[s[0] for s in row] for row in settings])  # [S, G]
+  tau = np.array([[s[1] for s in row] for row in settings])
   n = fit_idx.shape[1]
   decay = PRIOR_LENGTH_SCALE ** 2 * (1 - p) / (2 * n * tau)
-  keys = jax.random.split(jax.random.key(seed), len(settings))
-  params = jax.vmap(lambda k: init_mlp(k, x.shape[1], hidden, 1))(keys)
+  keys = jax.random.split(jax.random.key(seed), p.size).reshape(p.shape)
+  params = jax.vmap(jax.vmap(lambda k: init_mlp(k, x.shape[1], hidden, 1)))(keys)
   params = train_runs(dropout_loss, params,
-                      {'x': jnp.asarray(xf[split_of_run], jnp.float32),
-                       'y': jnp.asarray(yf[split_of_run], jnp.float32)},
+                      {'x': jnp.asarray(xf, jnp.float32), 'y': jnp.asarray(yf, jnp.float32)},
                       {'p': jnp.asarray(p, jnp.float32),
                        'weight_decay': jnp.asarray(decay, jnp.float32)},
                       num_steps=max(1, epochs * n // batch_size), batch_size=batch_size,
-                      learning_rate=learning_rate, seed=seed)
-  y_true = y[score_idx][split_of_run]
+                      learning_rate=learning_rate, seed=seed, uniforms=dropout_uniforms)
+  y_score = y[score_idx]
   ll, mean_prediction = _dropout_scores(
-      params, jnp.asarray(xs[split_of_run], jnp.float32), jnp.asarray(y_true, jnp.float32),
+      params, jnp.asarray(xs, jnp.float32), jnp.asarray(y_score, jnp.float32),
       jnp.asarray(p, jnp.float32), jnp.asarray(tau, jnp.float32),
-      jnp.asarray(mean_y[split_of_run], jnp.float32),
-      jnp.asarray(std_y[split_of_run], jnp.float32),
+      jnp.asarray(mean_y, jnp.float32), jnp.asarray(std_y, jnp.float32),
       jax.random.fold_in(jax.random.key(seed), 1), num_samples=num_samples)
   ll = np.asarray(ll, np.float64)
   if choose:
-    return {'ll': ll.reshape(num_splits, len(grid))}
-  rmse = np.sqrt(np.mean((np.asarray(mean_prediction, np.float64) - y_true) ** 2, axis=1))
-  return {'rmse': rmse, 'll': ll}
+    return {'ll': ll}
+  prediction = np.asarray(mean_prediction, np.float64)[:, 0]
+  return {'rmse': np.sqrt(np.mean((prediction - y_score) ** 2, axis=1)), 'll': ll[:, 0]}
 
 
 # --- deep ensembles -------------------------------------------------------------------------
 
-def ensemble_loss(params, x_B, y_B, hyper, key):
+def ensemble_loss(params, x_B, y_B, hyper, uniforms):
   """Gaussian NLL, plus the NLL at fast-gradient-sign inputs when epsilon > 0."""
-  del key
+  del uniforms
 
   def nll(inputs):
     mean, variance = gaussian_head(mlp_apply(params, inputs, 0.0, None))
@@ -274,30 +311,28 @@ def _fit_ensembles(x, y, fit_idx, score_idx, *, members: int, hidden: int, epoch
   num_splits = len(fit_idx)
   xf, xs, mean_y, std_y = standardise(x[fit_idx], x[score_idx], y[fit_idx])
   yf = (y[fit_idx] - mean_y) / std_y
-  split_of_run = np.repeat(np.arange(num_splits), members)
   epsilon = adversarial_epsilon * (xf.max(1) - xf.min(1))  # [S, D]
-  keys = jax.random.split(jax.random.fold_in(jax.random.key(seed), 2), len(split_of_run))
-  params = jax.vmap(lambda k: init_mlp(k, x.shape[1], hidden, 2))(keys)
+  keys = jax.random.split(jax.random.fold_in(jax.random.key(seed), 2),
+                          num_splits * members).reshape(num_splits, members)
+  params = jax.vmap(jax.vmap(lambda k: init_mlp(k, x.shape[1], hidden, 2)))(keys)
   n = fit_idx.shape[1]
   steps = [max(1, epochs * n // batch_size) for epochs in epochs_grid]
   snapshots = train_runs(ensemble_loss, params,
-                         {'x': jnp.asarray(xf[split_of_run], jnp.float32),
-                          'y': jnp.asarray(yf[split_of_run], jnp.float32)},
-                         {'epsilon_D': jnp.asarray(epsilon[split_of_run], jnp.float32),
-                          'adversarial': jnp.full(len(split_of_run), adversarial_epsilon > 0)},
+                         {'x': jnp.asarray(xf, jnp.float32), 'y': jnp.asarray(yf, jnp.float32)},
+                         {'epsilon_D': jnp.asarray(np.repeat(epsilon[:, None], members, 1),
+                                                   jnp.float32),
+                          'adversarial': jnp.full((num_splits, members), adversarial_epsilon > 0)},
                          num_steps=steps[-1], snapshots=steps[:-1], batch_size=batch_size,
                          learning_rate=learning_rate, seed=seed + 2)
   snapshots = snapshots if len(steps) > 1 else [snapshots]
   y_score = y[score_idx]
+  predict = jax.vmap(jax.vmap(lambda p, xx: gaussian_head(mlp_apply(p, xx, 0.0, None)),
+                              in_axes=(0, None)))
   scored = []
   for params in snapshots:
-    outputs = jax.vmap(lambda p, xx: mlp_apply(p, xx, 0.0, None))(
-        params, jnp.asarray(xs[split_of_run], jnp.float32))
-    means, variances = jax.vmap(gaussian_head)(outputs)
-    means = np.asarray(means, np.float64).reshape(num_splits, members, -1)
-    variances = np.asarray(variances, np.float64).reshape(num_splits, members, -1)
-    means = means * std_y[:, :, None] + mean_y[:, :, None]
-    variances = variances * std_y[:, :, None] ** 2
+    means, variances = predict(params, jnp.asarray(xs, jnp.float32))  # [S, M, N] each
+    means = np.asarray(means, np.float64) * std_y[:, :, None] + mean_y[:, :, None]
+    variances = np.asarray(variances, np.float64) * std_y[:, :, None] ** 2
     mixture_mean = means.mean(1)
     mixture_variance = (variances + means ** 2).mean(1) - mixture_mean ** 2
     scored.append({
