@@ -8,6 +8,7 @@ the fields mean).
 from __future__ import annotations
 
 from dl_course import classification
+from dl_course.classification import recipes_study
 from dl_course.errors import UserError
 from dl_course.fundamentals import (attention_study, backprop_study, cnn_study,
                                     initialisation_study, optimizers_study, recurrent_study,
@@ -50,6 +51,7 @@ from experiments.configs.implicit_regularisation import random_labels as random_
 from experiments.configs.mnist1d import cnn as mnist1d_cnn_config
 from experiments.configs.mnist1d import gru as mnist1d_gru_config
 from experiments.configs.mnist1d import logreg as mnist1d_logreg_config
+from experiments.configs.mnist1d import recipes as mnist1d_recipes_config
 from experiments.configs.mnist1d import mlp as mnist1d_mlp_config
 from experiments.configs.rl import dqn_cartpole, dqn_mountaincar, es_cartpole, ppo_acrobot, \
     ppo_breakout_minatar, ppo_cartpole, ppo_pendulum, reinforce_cartpole
@@ -101,6 +103,9 @@ _STUDIES = [
     _mnist1d('mnist1d_mlp', mnist1d_mlp_config),
     _mnist1d('mnist1d_cnn', mnist1d_cnn_config),
     _mnist1d('mnist1d_gru', mnist1d_gru_config),
+    from_module('mnist1d_recipes', 'mnist1d', mnist1d_recipes_config, recipes_study,
+                resumes=True, diverge=('learning_rate_override=1e30', 'max_steps=100'),
+                resume_check=('max_steps=20', 'seeds=(0,)')),
     from_module('min_norm', 'implicit_regularisation', min_norm_config, min_norm,
                 diverge=('adam_learning_rate=1e300', 'adam_steps=100')),
     from_module('max_margin', 'implicit_regularisation', max_margin_config, max_margin,

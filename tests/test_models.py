@@ -1,4 +1,5 @@
 import jax
+import numpy
 import jax.numpy as jnp
 import pytest
 
@@ -53,3 +54,18 @@ def test_dropout_is_active_only_in_training():
 def test_bad_model_configs_name_the_key(config, match):
   with pytest.raises(ConfigError, match=match):
     models.build(config, num_classes=10)
+
+
+def test_residual_mlp_adds_each_later_hidden_layer_to_its_input():
+  """The MNIST-1D paper's MLP: h1 = relu(W1 x + b1), h2 = h1 + relu(W2 h1 + b2)."""
+  model = models.MLP(num_classes=3, hidden_sizes=(5, 5), residual=True)
+  x = jax.random.normal(jax.random.key(0), (4, 7))
+  params = model.init(jax.random.key(1), x)['params']
+  dense = lambda name, h: h @ params[name]['kernel'] + params[name]['bias']
+  h1 = jax.nn.relu(dense('Dense_0', x))
+  h2 = h1 + jax.nn.relu(dense('Dense_1', h1))
+  numpy.testing.assert_allclose(model.apply({'params': params}, x), dense('Dense_2', h2),
+                             rtol=1e-6, atol=1e-6)
+  plain = models.MLP(num_classes=3, hidden_sizes=(5, 5))
+  assert jax.tree.structure(plain.init(jax.random.key(1), x)) == jax.tree.structure(
+      model.init(jax.random.key(1), x))  # same parameters: a checkpoint of either loads

@@ -32,6 +32,9 @@ class MLP(nn.Module):
   batch_norm: bool = False
   batch_norm_momentum: float = 0.9
   leaky_slope: float = 0.01  # the negative slope, with activation='leaky_relu'
+  # Hidden layers after the first add their input back, h <- h + act(Dense(h)), where
+  # the widths agree (the MNIST-1D paper's MLP: its second layer is residual).
+  residual: bool = False
 
   @nn.compact
   def __call__(self, x, *, train: bool = False):
@@ -40,13 +43,15 @@ class MLP(nn.Module):
     else:
       act = getattr(nn, self.activation)
     h = x.reshape(x.shape[0], -1)
-    for width in self.hidden_sizes:
-      h = nn.Dense(width, use_bias=not self.batch_norm)(h)
+    for layer, width in enumerate(self.hidden_sizes):
+      branch = nn.Dense(width, use_bias=not self.batch_norm)(h)
       if self.batch_norm:
-        h = nn.BatchNorm(use_running_average=not train, momentum=self.batch_norm_momentum)(h)
-      h = act(h)
+        branch = nn.BatchNorm(use_running_average=not train,
+                              momentum=self.batch_norm_momentum)(branch)
+      branch = act(branch)
       if self.dropout_rate > 0:
-        h = nn.Dropout(self.dropout_rate, deterministic=not train)(h)
+        branch = nn.Dropout(self.dropout_rate, deterministic=not train)(branch)
+      h = h + branch if self.residual and layer > 0 and h.shape[-1] == width else branch
     return nn.Dense(self.num_classes)(h)
 
 
