@@ -17,8 +17,8 @@ published figure minus one published standard error on at least 7 of the 9
 datasets (MC dropout against Gal's 2018 grid-search table, ± s.e.; ensembles
 against their paper's table 1, whose ± s.d. over splits gives s.e. = s.d. /
 sqrt(splits)). The table prints RMSE and LL with both s.e. and s.d. beside the
-published rows. Not yet run in full: about 2-3 hours on 2 cores (naval's grid
-alone is 268k steps); WORKSPACE.md has the figures of what has run.
+published rows. Not yet run in full: about 2 hours on 2 cores (naval's grid
+alone is 268k steps; 6 of 9 datasets have run, WORKSPACE.md).
 
 Quick variant (CI):
   python -m experiments.main --config=experiments/configs/uncertainty/uci.py:quick --workdir=/tmp/dl_course/uncertainty_uci_quick
