@@ -61,6 +61,9 @@ def without_unread_entries(study, config, summary, min_size: int = 2000) -> dict
 
 def main(workdir: str) -> None:
   workdir = pathlib.Path(workdir)
+  if not workdir.is_dir():
+    sys.exit(f'error: {workdir} is not a folder; give the --workdir of a launch.reproduce run')
+  recorded = 0
   OUT.mkdir(parents=True, exist_ok=True)
   for name, study in registry.STUDIES.items():
     args = study.reproduce_args[0]
@@ -79,6 +82,9 @@ def main(workdir: str) -> None:
               'summary': summary}
     (OUT / f'{name}.json').write_text(json.dumps(record, sort_keys=True) + '\n')
     print(f'{name}: {len(json.dumps(summary)):,} bytes')
+    recorded += 1
+  if not recorded:
+    sys.exit(f'error: no study summary in {workdir}; give the --workdir of a launch.reproduce run')
 
 
 if __name__ == '__main__':

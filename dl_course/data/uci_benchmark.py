@@ -75,6 +75,18 @@ def _numbers(path: pathlib.Path, dtype=float) -> np.ndarray:
   return np.atleast_1d(np.loadtxt(path, dtype=dtype))
 
 
+def _data_folder(source: pathlib.Path, folder: str) -> pathlib.Path:
+  """<source>/<folder>/data (the published repository's layout) or <source>/<folder>."""
+  where = source / folder / 'data'
+  return where if where.is_dir() else source / folder
+
+
+def missing_files(source: pathlib.Path) -> list[str]:
+  """The files `pack` needs that `source` lacks (checked before anything is written)."""
+  return [str(_data_folder(source, folder) / 'data.txt') for folder in FOLDERS.values()
+          if not (_data_folder(source, folder) / 'data.txt').is_file()]
+
+
 def pack(source: pathlib.Path, out: pathlib.Path = FOLDER) -> None:
   """Copies the benchmark's text layout under `source` into `out`: data.txt
   xz-compressed, the rest into splits.npz. Refuses a split that is not a
@@ -82,9 +94,7 @@ def pack(source: pathlib.Path, out: pathlib.Path = FOLDER) -> None:
   arrays = {}
   out.mkdir(parents=True, exist_ok=True)
   for name, folder in FOLDERS.items():
-    where = source / folder / 'data'
-    if not where.is_dir():
-      where = source / folder
+    where = _data_folder(source, folder)
     raw = (where / 'data.txt').read_bytes()
     with lzma.open(out / f'{name}.data.txt.xz', 'wb', preset=9 | lzma.PRESET_EXTREME) as packed:
       packed.write(raw)
@@ -109,4 +119,9 @@ def pack(source: pathlib.Path, out: pathlib.Path = FOLDER) -> None:
 
 
 if __name__ == '__main__':
+  if len(sys.argv) != 2:
+    sys.exit('usage: python -m dl_course.data.uci_benchmark SOURCE_DIR')
+  if missing := missing_files(pathlib.Path(sys.argv[1])):
+    sys.exit(f'error: {sys.argv[1]} is not the benchmark\'s layout: no {missing[0]} '
+             f'({len(missing)} of {len(FOLDERS)} datasets missing); nothing was written')
   pack(pathlib.Path(sys.argv[1]))
