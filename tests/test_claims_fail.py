@@ -19,7 +19,7 @@ import warnings
 
 import pytest
 
-from dl_course.claims import report
+from dl_course.claims import report, ungated_thresholds
 from experiments import registry
 
 SUMMARIES = pathlib.Path(__file__).resolve().parent / 'data' / 'summaries'
@@ -149,6 +149,8 @@ def test_claims_of_the_study_can_fail(name):
   claims = study.claims(config, summary)
   assert claims, f'{name}: no claims'
   assert report(claims, io.StringIO()) == 0, f'{name}: the recorded summary should pass'
+  assert ungated_thresholds(study.claims, config, summary) == [], (
+      f'{name}: config.claim thresholds that decide no claim')
   found = failing_changes(study.claims, config, summary)
   never = [claims[row].claim for row in range(len(claims)) if row not in found]
   assert not never, f'{name}: no change of the summary fails {never}'

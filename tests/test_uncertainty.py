@@ -164,7 +164,9 @@ def test_dropout_log_likelihood_with_one_sample_is_the_gaussian_density():
      "config.datasets=('housing',) is not allowed: names from: boston, concrete"),
     ('--config.ensemble_epochs=(40,0)', 'config.ensemble_epochs=(40, 0) is not allowed'),
     ('--config.num_splits=1', 'config.num_splits=1 is not allowed: 0 (every published split)'),
-], ids=['unknown dataset', 'zero epochs', 'one split'])
+    ('--config.claim.min_datasets=5',
+     'config.claim.min_datasets=5 is not allowed: at most the 4 of config.datasets'),
+], ids=['unknown dataset', 'zero epochs', 'one split', 'more datasets claimed than run'])
 def test_uci_bad_input_is_one_line(tmp_path, override, expected):
   done = run([sys.executable, '-m', 'experiments.main',
               '--config=experiments/configs/uncertainty/uci.py:quick', f'--workdir={tmp_path}',
