@@ -109,7 +109,7 @@ def _read_stages(workdir: pathlib.Path, config) -> dict[str, Stage]:
 def _classification_abstract(config):
   from dl_course import data  # pylint: disable=import-outside-toplevel
   from dl_course.classification.trainer import build_model_and_init  # pylint: disable=import-outside-toplevel
-  info = data.load(config.data.name, 'test', config.data.dir).info
+  info = data.from_config(config.data, 'test').info
   model, _, init = build_model_and_init(config, info)
   return model, jax.eval_shape(init, jax.random.key(config.seed))
 

@@ -44,8 +44,11 @@ def default_config() -> ml_collections.ConfigDict:
   config.seed = 0
   # validation_fraction > 0 holds that share of the training rows out (a fixed,
   # seed-independent draw: data.hold_out) and logs val/ metrics beside test/.
-  config.data = ml_collections.ConfigDict({'name': 'mnist1d', 'dir': '',
-                                           'validation_fraction': 0.0})
+  # The other data keys read your own files (csv, npz, image_folder: data/own.py).
+  config.data = ml_collections.ConfigDict({
+      'name': 'mnist1d', 'dir': '', 'validation_fraction': 0.0, 'label_column': 'label',
+      'feature_columns': (), 'image_column': '', 'image_shape': (), 'classes': (),
+      'test_fraction': 0.2})
   config.model = ml_collections.ConfigDict({'name': 'mlp'})
   config.optimizer = ml_collections.ConfigDict(dict(
       name='adam', learning_rate=1e-2, momentum=0.0, nesterov=False, b1=0.9, b2=0.999,
@@ -79,6 +82,7 @@ def validate(config) -> None:
   check_choice(config, 'dispatch', (*DISPATCH_MODES, 'groups'))
   check_range(config, 'batch_groups', 1, integer=True)
   check_range(config, 'data.validation_fraction', 0, 0.5)
+  check_range(config, 'data.test_fraction', 0, 1, low_open=True)
   optimizers.validate(config)
 
 
@@ -104,8 +108,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: pathlib.Path,
   if config.dispatch == 'groups':
     check_groups(config.batch_groups, config.train.batch_size, mesh)
 
-  train = data.load(config.data.name, 'train', config.data.dir)
-  test = data.load(config.data.name, 'test', config.data.dir)
+  train, test = data.from_config(config.data, 'train'), data.from_config(config.data, 'test')
   scored = {'test': test}
   if config.data.validation_fraction:
     train, scored['val'] = data.hold_out(train, config.data.validation_fraction)

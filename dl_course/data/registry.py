@@ -44,13 +44,33 @@ class Split:
 # and a one-line description of where the data came from.
 Builder = Callable[[str | None], tuple[dict[str, tuple[np.ndarray, np.ndarray]], str]]
 _BUILDERS: dict[str, Builder] = {}
+# Builders of your own data also take the reading options of config.data (own.py).
+_TAKES_OPTIONS: set[str] = set()
+OPTION_KEYS = ('label_column', 'feature_columns', 'image_column', 'image_shape', 'classes',
+               'test_fraction')
 
 
-def register(name: str) -> Callable[[Builder], Builder]:
+def register(name: str, takes_options: bool = False) -> Callable[[Builder], Builder]:
   def decorator(builder: Builder) -> Builder:
     _BUILDERS[name] = builder
+    if takes_options:
+      _TAKES_OPTIONS.add(name)
     return builder
   return decorator
+
+
+def _frozen(value):
+  return tuple(_frozen(v) for v in value) if isinstance(value, (list, tuple)) else value
+
+
+def options_of(data_config) -> tuple:
+  """The reading options in a config's data section, hashable (for the cache)."""
+  return tuple((key, _frozen(data_config[key])) for key in OPTION_KEYS if key in data_config)
+
+
+def from_config(data_config, split: str) -> 'Split':
+  """`load` of the dataset a config's data section names, with its options."""
+  return load(data_config.name, split, data_config.get('dir') or None, options_of(data_config))
 
 
 def names() -> list[str]:
@@ -75,26 +95,30 @@ def hold_out(train: Split, fraction: float) -> tuple[Split, Split]:
           Split(x=train.x[held], y=train.y[held], info=train.info))
 
 
-def load(name: str, split: str = 'train', data_dir: str | None = None) -> Split:
-  """Loads one split of a dataset into memory (cached per process)."""
+def load(name: str, split: str = 'train', data_dir: str | None = None,
+         options: tuple = ()) -> Split:
+  """Loads one split of a dataset into memory (cached per process); `options`
+  are (key, value) pairs for the builders of your own data (options_of)."""
   if split not in SPLITS:
     raise UserError(f'split {split!r} is unknown; allowed: {", ".join(SPLITS)}')
-  splits, info = _load_all(name, data_dir or None)
+  splits, info = _load_all(name, data_dir or None, tuple(options))
   if split not in splits:  # a local dataset may hold only some splits
     raise DataNotFoundError(f'dataset {name} has no {split!r} split: {info.source}')
   x, y = splits[split]
   return Split(x=x, y=y, info=info)
 
 
-def info(name: str, data_dir: str | None = None) -> DatasetInfo:
-  return _load_all(name, data_dir or None)[1]
+def info(name: str, data_dir: str | None = None, options: tuple = ()) -> DatasetInfo:
+  return _load_all(name, data_dir or None, tuple(options))[1]
 
 
 @functools.lru_cache(maxsize=16)
-def _load_all(name: str, data_dir: str | None):
+def _load_all(name: str, data_dir: str | None, options: tuple = ()):
   if name.startswith('tfds:'):
     from dl_course.data import tfds_source  # Imports tfds only when asked for.
     splits, source = tfds_source.build(name.removeprefix('tfds:'), data_dir)
+  elif name in _TAKES_OPTIONS:
+    splits, source = _BUILDERS[name](data_dir, dict(options))
   elif name in _BUILDERS:
     splits, source = _BUILDERS[name](data_dir)
   else:

@@ -85,7 +85,7 @@ def _signal_verdict(returncode: int, limits: Limits) -> tuple[str, str]:
     return 'output', f'wrote more than {limits.output_mb} MB to its output or a file'
   if number == signal.SIGKILL:
     return 'killed', ('killed (SIGKILL) before finishing the test: by the system\'s '
-                      f'out-of-memory killer or by the submission itself')
+                      'out-of-memory killer or by the submission itself')
   return 'killed', f'the test process died of signal {name}'
 
 
