@@ -20,6 +20,9 @@ class Algorithm(NamedTuple):
   num_updates: int
   steps_per_update: int  # environment steps per update (all copies)
   network: object = None  # the Linen module whose params the state holds
+  # greedy(state, obs) -> the action the trained policy takes for one observation,
+  # deterministically (argmax, or the Gaussian mean): for watching an agent.
+  greedy: Callable | None = None
 
   def run(self, state, num_updates: int):
     """`num_updates` updates as one scan: (state, metrics {name: [num_updates]})."""

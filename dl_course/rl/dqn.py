@@ -167,5 +167,8 @@ def make(config) -> Algorithm:
                'return_sum': info['return_sum'].sum()}
     return state.replace(update=state.update + 1), metrics
 
+  def greedy(state, obs):
+    return jnp.argmax(network.apply({'params': state.params}, obs[None])[0])
+
   return Algorithm(init=init, update=update, num_updates=num_updates,
-                   steps_per_update=steps_per_update, network=network)
+                   steps_per_update=steps_per_update, network=network, greedy=greedy)

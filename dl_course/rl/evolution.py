@@ -121,4 +121,5 @@ def make(config) -> Algorithm:
     return state.replace(theta=theta, opt_state=opt_state, update=state.update + 1), metrics
 
   return Algorithm(init=init, update=update, num_updates=config.generations,
-                   steps_per_update=config.population_size * horizon, network=network)
+                   steps_per_update=config.population_size * horizon, network=network,
+                   greedy=lambda state, obs: act(unravel(state.theta), obs))

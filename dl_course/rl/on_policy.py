@@ -47,6 +47,14 @@ class OnPolicySetup:
     return cls(env, env_params, network, discrete, action_scale, config.num_envs,
                config.num_steps)
 
+  def greedy(self, params, obs):
+    """The most likely action for one observation (discrete: argmax of the
+    logits; continuous: the mean, clipped as in training)."""
+    policy, _ = self.network.apply({'params': params}, obs[None])
+    if self.discrete:
+      return jnp.argmax(policy[0])
+    return jnp.clip(policy[0][0], -self.action_scale, self.action_scale)
+
   def init(self, key, tx) -> OnPolicyState:
     init_key, env_key, run_key = jax.random.split(key, 3)
     obs, env_state = envs.reset(self.env, self.env_params, env_key, self.num_envs)

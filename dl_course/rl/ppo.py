@@ -107,4 +107,5 @@ def make(config) -> Algorithm:
     return state, metrics
 
   return Algorithm(init=init, update=update, num_updates=num_updates,
-                   steps_per_update=batch, network=network)
+                   steps_per_update=batch, network=network,
+                   greedy=lambda state, obs: setup.greedy(state.params, obs))

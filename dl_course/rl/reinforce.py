@@ -81,4 +81,5 @@ def make(config) -> Algorithm:
 
   return Algorithm(init=lambda key: setup.init(key, tx), update=update,
                    num_updates=config.total_timesteps // batch, steps_per_update=batch,
-                   network=setup.network)
+                   network=setup.network,
+                   greedy=lambda state, obs: setup.greedy(state.params, obs))
