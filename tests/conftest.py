@@ -9,6 +9,9 @@ def pytest_addoption(parser):
   parser.addoption('--all-quick-commands', action='store_true',
                    help='Also run the quick docstring commands that CI already runs '
                         'through `launch.reproduce` (see tests/test_config_docstrings.py).')
+  parser.addoption('--notebooks', action='store_true',
+                   help='Also execute every notebook in a kernel and grade every solution '
+                        'notebook (tests/test_notebooks.py; several minutes: .ci/run does it).')
 
 
 def pytest_configure(config):

@@ -1,5 +1,8 @@
-"""The course notebooks: kept without outputs, and each executed top to bottom
-by a real Jupyter kernel, with its figures shown inline."""
+"""The course notebooks: kept without outputs; with --notebooks (as .ci/run runs
+them: several minutes, too long for the default suite) each is executed top to
+bottom by a real Jupyter kernel with its figures shown inline, and each
+solution notebook scores full marks on its public tests while its student
+version scores zero. Week 1's grading runs by default (tests/test_handin.py)."""
 from __future__ import annotations
 
 import json
@@ -11,7 +14,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from tests.helpers import REPO
+from tests.helpers import REPO, run
 
 NOTEBOOKS = sorted((REPO / 'notebooks').glob('*.ipynb'))
 CELL_SECONDS = 300  # a cell that runs longer is a hang, and fails the test
@@ -29,8 +32,19 @@ def test_the_notebook_is_kept_without_outputs(path):
   assert not kept, f'{path.name}: cells {kept} hold outputs; clear them before committing'
 
 
+@pytest.fixture
+def notebooks_wanted(request):
+  if not request.config.getoption('--notebooks'):
+    pytest.skip('executing the notebooks takes minutes: run with --notebooks (.ci/run does)')
+
+
+def test_every_notebook_has_public_tests():
+  missing = [p.name for p in NOTEBOOKS if not (p.parent / 'public_tests' / f'{p.stem}.py').exists()]
+  assert not missing, f'no public tests for {missing}'
+
+
 @pytest.mark.parametrize('path', NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_the_notebook_runs_in_a_kernel_within_three_minutes(path):
+def test_the_notebook_runs_in_a_kernel_within_three_minutes(path, notebooks_wanted):
   notebook = nbformat.read(path, as_version=4)
   start = time.perf_counter()
   NotebookClient(notebook, timeout=CELL_SECONDS, startup_timeout=120, kernel_name='python3',
@@ -64,3 +78,20 @@ def test_the_setup_cell_finds_a_checkout_or_says_how_to_install(tmp_path):
   missing = _run_setup(tmp_path)
   assert missing.returncode != 0
   assert 'set DL_COURSE_SOURCE' in missing.stderr.splitlines()[-1]
+
+
+@pytest.mark.parametrize('path', NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_the_solutions_score_full_marks_and_the_student_version_zero(path, notebooks_wanted,
+                                                                    tmp_path):
+  handin = [sys.executable, '-m', 'launch.handin']
+  build = run([*handin, 'build', f'--out={tmp_path / "kit"}'])
+  assert build.returncode == 0, build.stderr
+  reports = {}
+  for name, target in (('solution', path), ('student', tmp_path / 'kit' / path.name)):
+    done = run([*handin, 'grade', str(target), f'--out={tmp_path / name}'], timeout=900)
+    assert done.returncode == 0, done.stderr
+    reports[name] = json.loads((tmp_path / name / f'{path.stem}.json').read_text())
+  solution, student = reports['solution'], reports['student']
+  failed = [t for e in solution['exercises'].values() for t in e['tests'] if t['verdict'] != 'pass']
+  assert not failed and solution['points'] == solution['max_points'] > 0, failed
+  assert student['points'] == 0
