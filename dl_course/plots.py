@@ -1,11 +1,16 @@
-"""Matplotlib (Agg) figures drawn from a run's metrics records."""
+"""Matplotlib figures drawn from a run's metrics records, written as PNG files."""
 from __future__ import annotations
 
+import os
 import pathlib
+import sys
 
 import matplotlib
 
-matplotlib.use('Agg')
+# Files only, so a headless backend, unless the user or a notebook kernel (which
+# sets MPLBACKEND to its inline backend) chose one: figures must still show inline.
+if 'MPLBACKEND' not in os.environ and 'matplotlib.pyplot' not in sys.modules:
+  matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 
 from dl_course.engine.records import refused_writes  # noqa: E402

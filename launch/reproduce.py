@@ -62,7 +62,7 @@ def variant_dir(workdir: pathlib.Path, study: Study, arg: str, args: Sequence[st
 
 def reproduce(study: Study, full: bool, workdir: pathlib.Path
               ) -> tuple[list[Claim], str, list[str]]:
-  """The study's claims at that scale, its results table (or '') and the
+  """Runs the study at that scale; its claims, its results table (or '') and the
   config.claim thresholds that decide none of them (they should all decide one)."""
   args = study.reproduce_args[int(full)]
   summaries = []
@@ -70,13 +70,32 @@ def reproduce(study: Study, full: bool, workdir: pathlib.Path
     out = variant_dir(workdir, study, arg, args)
     out.mkdir(parents=True, exist_ok=True)
     summaries.append(run_variant(study, arg, out))
+  claims, table, summary, config = judge(study, full, summaries)
+  return claims, table, ungated_thresholds(study.claims, config, summary)
+
+
+def judge(study: Study, full: bool, summaries: list[dict]):
+  """(claims, table, summary, config) of a study's runs at that scale (seeds averaged)."""
+  args = study.reproduce_args[int(full)]
   summary = summaries[0] if len(summaries) == 1 else mean_summary(summaries)
   config = study.get_config(args[-1])
   claims = study.claims(config, summary)
   if any('quick' in arg.split(',') for arg in args):
     claims = as_quick(claims)
-  ungated = ungated_thresholds(study.claims, config, summary)
-  return claims, study.table(summary) if study.table else '', ungated
+  return claims, study.table(summary) if study.table else '', summary, config
+
+
+def recorded(study: Study, full: bool, workdir: pathlib.Path):
+  """What an earlier `launch.reproduce --workdir=workdir` left of a study, judged
+  again without running anything: (claims, table, figure paths), or None where
+  a variant has no summary.json there."""
+  args = study.reproduce_args[int(full)]
+  folders = [variant_dir(pathlib.Path(workdir), study, arg, args) for arg in args]
+  if not all((folder / 'summary.json').exists() for folder in folders):
+    return None
+  claims, table, _, _ = judge(study, full, [load_summary(folder) for folder in folders])
+  figures = sorted(p for folder in folders for p in folder.rglob('*.png'))
+  return claims, table, figures
 
 
 def summary_markdown(title: str, rows: list[tuple[Study, list[Claim], float]],

@@ -17,6 +17,7 @@ from nbclient import NotebookClient
 from tests.helpers import REPO, run
 
 NOTEBOOKS = sorted((REPO / 'notebooks').glob('*.ipynb'))
+REPORTS = sorted((REPO / 'notebooks' / 'reports').glob('*.ipynb'))
 CELL_SECONDS = 300  # a cell that runs longer is a hang, and fails the test
 
 
@@ -24,7 +25,7 @@ def test_there_are_notebooks():
   assert NOTEBOOKS
 
 
-@pytest.mark.parametrize('path', NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+@pytest.mark.parametrize('path', NOTEBOOKS + REPORTS, ids=[p.stem for p in NOTEBOOKS + REPORTS])
 def test_the_notebook_is_kept_without_outputs(path):
   notebook = json.loads(path.read_text())
   kept = [i for i, c in enumerate(notebook['cells'])
@@ -95,3 +96,35 @@ def test_the_solutions_score_full_marks_and_the_student_version_zero(path, noteb
   failed = [t for e in solution['exercises'].values() for t in e['tests'] if t['verdict'] != 'pass']
   assert not failed and solution['points'] == solution['max_points'] > 0, failed
   assert student['points'] == 0
+
+
+def test_there_is_a_report_notebook_per_family():
+  from experiments import registry  # pylint: disable=import-outside-toplevel
+  assert sorted(p.stem for p in REPORTS) == sorted(registry.FAMILIES)
+
+
+def _execute(path, workdir, monkeypatch) -> list:
+  monkeypatch.setenv('DL_COURSE_REPORT_WORKDIR', str(workdir))
+  notebook = nbformat.read(path, as_version=4)
+  NotebookClient(notebook, timeout=CELL_SECONDS, startup_timeout=120, kernel_name='python3',
+                 resources={'metadata': {'path': str(path.parent)}}).execute()
+  return [o for c in notebook.cells if c.cell_type == 'code' for o in c.outputs]
+
+
+def test_a_report_notebook_rebuilds_a_family_from_its_workdir(notebooks_wanted, tmp_path,
+                                                              monkeypatch):
+  done = run([sys.executable, '-m', 'launch.reproduce', 'min_norm', f'--workdir={tmp_path}'])
+  assert done.returncode == 0, done.stderr
+  outputs = _execute(REPO / 'notebooks' / 'reports' / 'implicit_regularisation.ipynb', tmp_path,
+                     monkeypatch)
+  text = ''.join(o.get('text', '') + o.get('data', {}).get('text/markdown', '') for o in outputs)
+  assert '## min_norm' in text and 'reproduced' in text and 'FAIL' not in text, text[-2000:]
+  assert 'launch.reproduce max_margin' in text  # a study not run is named with its command
+  assert any('image/png' in o.get('data', {}) for o in outputs)
+
+
+@pytest.mark.parametrize('path', REPORTS, ids=[p.stem for p in REPORTS])
+def test_a_report_notebook_runs_on_an_empty_workdir(path, notebooks_wanted, tmp_path,
+                                                   monkeypatch):
+  outputs = _execute(path, tmp_path, monkeypatch)
+  assert not [o for o in outputs if o.output_type == 'error']
