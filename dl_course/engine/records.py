@@ -1,7 +1,9 @@
-"""What every run leaves in its workdir: config.json, manifest.json, metrics.jsonl.
+"""What every run leaves in its workdir: config.json, manifest.json, metrics.jsonl,
+and the same records as TensorBoard scalars in tensorboard/.
 
 Only process 0 writes. Records are plain JSON; floats are written with repr
-precision so two identical runs give byte-identical files.
+precision so two identical runs give byte-identical files. The event files are
+written by tensorboardX (no TensorFlow); `tensorboard --logdir=WORKDIR` shows them.
 """
 from __future__ import annotations
 
@@ -164,19 +166,37 @@ def write_manifest(workdir: pathlib.Path, *, seed: int, start_step: int) -> None
 
 
 class MetricWriter:
-  """Appends one JSON object per line to metrics.jsonl (process 0 only)."""
+  """Appends one JSON object per line to metrics.jsonl, and each number in it as a
+  TensorBoard scalar (process 0 only)."""
 
   def __init__(self, workdir: pathlib.Path):
     self.path = workdir / 'metrics.jsonl'
+    self.events_dir = workdir / 'tensorboard'
+    self._events = None
+    self._purge_step = None
 
   def truncate_after(self, step: int) -> None:
     """Drops records past `step`: a run killed after logging them resumes from an
-    earlier checkpoint and logs them again."""
-    if not is_writer() or not self.path.exists():
+    earlier checkpoint and logs them again. TensorBoard hides the event files'
+    scalars past `step` too (its purge step), since they are logged again."""
+    if not is_writer():
+      return
+    if (self.events_dir).exists():
+      self._purge_step = step + 1
+    if not self.path.exists():
       return
     kept = [line for line in self.path.read_text().splitlines()
             if line.strip() and json.loads(line)['step'] <= step]
     self.path.write_text(''.join(line + '\n' for line in kept))
+
+  def _write_events(self, record: dict) -> None:
+    if self._events is None:
+      from tensorboardX import SummaryWriter  # pylint: disable=import-outside-toplevel
+      self._events = SummaryWriter(str(self.events_dir), purge_step=self._purge_step)
+    for key, value in record.items():
+      if key != 'step' and isinstance(value, (int, float)) and not isinstance(value, bool):
+        self._events.add_scalar(key, value, record['step'])
+    self._events.flush()
 
   def write(self, record: dict) -> None:
     """Appends one whole line: a write the disk cuts short is taken back."""
@@ -191,6 +211,8 @@ class MetricWriter:
       except OSError:
         f.truncate(size)
         raise
+    with refused_writes(self.events_dir):
+      self._write_events(record)
 
 
 def read_metrics(workdir) -> list[dict]:
