@@ -1,0 +1,88 @@
+"""launch.sweep with the local executor, and launch.aggregate against hand-computed
+means and standard errors."""
+from __future__ import annotations
+
+import json
+import math
+import sys
+
+import pytest
+
+from tests.helpers import run
+from tests.test_cli import assert_one_line_error
+
+SWEEP = [sys.executable, '-m', 'launch.sweep']
+AGGREGATE = [sys.executable, '-m', 'launch.aggregate']
+
+
+def _fake_sweep(root, results: dict):
+  """A sweep.json and metrics.jsonl files with chosen last records."""
+  tasks = []
+  for (lr, seed), record in results.items():
+    folder = root / f'optimizer.learning_rate={lr}' / f'seed={seed}'
+    folder.mkdir(parents=True)
+    lines = [{'step': 50, 'train/loss': 9.0}, {'step': 100, **record}]
+    (folder / 'metrics.jsonl').write_text(''.join(json.dumps(r) + '\n' for r in lines))
+    tasks.append({'point': {'optimizer.learning_rate': lr}, 'seed': seed, 'workdir': str(folder),
+                  'command': []})
+  (root / 'sweep.json').write_text(json.dumps(
+      {'config': 'x', 'axes': {'optimizer.learning_rate': sorted({lr for lr, _ in results})},
+       'seeds': sorted({s for _, s in results}), 'tasks': tasks}))
+
+
+def test_aggregate_means_errors_and_best_point_by_hand(tmp_path):
+  _fake_sweep(tmp_path, {
+      ('0.001', 0): {'val/accuracy': 0.60, 'test/accuracy': 0.50},
+      ('0.001', 1): {'val/accuracy': 0.70, 'test/accuracy': 0.52},
+      ('0.001', 2): {'val/accuracy': 0.80, 'test/accuracy': 0.54},
+      ('0.01', 0): {'val/accuracy': 0.72, 'test/accuracy': 0.90},
+      ('0.01', 1): {'val/accuracy': 0.74, 'test/accuracy': 0.91},
+      ('0.01', 2): {'val/accuracy': 0.76, 'test/accuracy': 0.92}})
+  done = run([*AGGREGATE, str(tmp_path)])
+  assert done.returncode == 0, done.stderr
+  rows = (tmp_path / 'aggregate.csv').read_text().splitlines()
+  assert rows[0] == ('optimizer.learning_rate,seeds,val/accuracy mean,val/accuracy se,'
+                     'test/accuracy mean,test/accuracy se,train/loss mean,train/loss se')
+  first = rows[1].split(',')
+  assert first[:2] == ['0.001', '3']
+  # mean 0.7; sample s.d. 0.1; s.e. 0.1 / sqrt(3)
+  assert float(first[2]) == pytest.approx(0.7) and float(first[3]) == pytest.approx(0.1 / math.sqrt(3))
+  second = rows[2].split(',')
+  assert float(second[2]) == pytest.approx(0.74) and float(second[3]) == pytest.approx(0.02 / math.sqrt(3))
+  assert float(second[6]) == pytest.approx(9.0) and float(second[7]) == 0.0
+  # chosen on validation rows (0.74 > 0.70), not on the test split
+  assert 'best point by val/accuracy (max): optimizer.learning_rate=0.01: 0.74' in done.stdout
+  assert (tmp_path / 'aggregate_val_accuracy.png').exists()
+  by_test = run([*AGGREGATE, str(tmp_path), '--metric=train/loss', '--mode=min'])
+  assert 'best point by train/loss (min)' in by_test.stdout
+  assert_one_line_error(run([*AGGREGATE, str(tmp_path), '--metric=val/loss']),
+                        "--metric='val/loss' is not allowed: the runs logged")
+
+
+def test_a_local_sweep_runs_every_point_and_seed_and_a_rerun_skips_finished_ones(tmp_path):
+  workdir = tmp_path / 'sweep'
+  command = [*SWEEP, '--config=experiments/configs/mnist1d/logreg.py:quick',
+             '--sweep=optimizer.learning_rate=0.003,0.03', '--seeds=0:2', '--workers=2',
+             f'--workdir={workdir}', '--run_timeout=280']
+  done = run([*command], timeout=600)
+  assert done.returncode == 0, done.stdout + done.stderr
+  folders = sorted(p.parent.relative_to(workdir).as_posix() for p in workdir.rglob('summary.json'))
+  assert folders == ['optimizer.learning_rate=0.003/seed=0', 'optimizer.learning_rate=0.003/seed=1',
+                     'optimizer.learning_rate=0.03/seed=0', 'optimizer.learning_rate=0.03/seed=1']
+  config = json.loads((workdir / 'optimizer.learning_rate=0.03/seed=1/config.json').read_text())
+  assert config['seed'] == 1 and config['optimizer']['learning_rate'] == 0.03
+  again = run([*command])
+  assert again.returncode == 0 and again.stdout.count(': done') == 4
+  aggregated = run([*AGGREGATE, str(workdir), '--metric=test/accuracy'])
+  assert aggregated.returncode == 0, aggregated.stderr
+  assert aggregated.stdout.count('| 2 |') == 2  # two points, two seeds each
+
+
+@pytest.mark.parametrize('flags_,expected', [
+    (['--sweep=optimizer.learning_rate'], "--sweep='optimizer.learning_rate' is not allowed"),
+    (['--sweep=x=1', '--seeds=3:1'], "--seeds='3:1' is not allowed"),
+    (['--sweep=optimizer.lr=1,2'], "unknown config key 'lr'"),
+], ids=['no values', 'empty seed range', 'unknown key'])
+def test_bad_sweeps_are_one_line(tmp_path, flags_, expected):
+  assert_one_line_error(run([*SWEEP, '--config=experiments/configs/mnist1d/logreg.py:quick',
+                             f'--workdir={tmp_path}', *flags_]), expected)
