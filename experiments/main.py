@@ -12,6 +12,7 @@ resumable study (classification, RL, the long staged studies: `launch.reproduce
 --list` marks them) rerun with the same command in the same workdir continues
 where it stopped; SIGTERM or --max_chunks stop it with a checkpoint.
 """
+import contextlib
 import sys
 
 from absl import flags
@@ -19,7 +20,8 @@ from ml_collections import config_flags
 
 from dl_course.claims import as_quick, format_table
 from dl_course.config import flat_items
-from dl_course.engine.records import prepare_workdir, workdir_lock
+from dl_course.engine import distributed
+from dl_course.engine.records import is_writer, prepare_workdir, workdir_lock
 from dl_course.errors import SizeError
 from dl_course.studies import Stopped
 from experiments import cli, registry
@@ -30,6 +32,12 @@ _WORKDIR = flags.DEFINE_string('workdir', None, 'Where the run writes its record
                                'a resumable run there is continued.')
 _MAX_CHUNKS = flags.DEFINE_integer('max_chunks', None, 'Stop after this many chunks '
                                    '(resumable studies only; rerun to continue).', lower_bound=1)
+_COORDINATOR = flags.DEFINE_string('coordinator_address', None, 'host:port of process 0 of a '
+                                   'multi-process run (jax.distributed); under SLURM with '
+                                   'several tasks, read from the job instead.')
+_NUM_PROCESSES = flags.DEFINE_integer('num_processes', None, 'Processes in the run.',
+                                      lower_bound=1)
+_PROCESS_ID = flags.DEFINE_integer('process_id', None, 'This process\'s rank.', lower_bound=0)
 
 
 def main(argv):
@@ -38,8 +46,11 @@ def main(argv):
   config = cli.config_value(_CONFIG)
   study = registry.study_for(config)
   study.check(config)
+  several = distributed.initialize(_COORDINATOR.value, _NUM_PROCESSES.value, _PROCESS_ID.value)
   workdir = prepare_workdir(_WORKDIR.value)
-  with workdir_lock(workdir):
+  # One writer per workdir: in a multi-process run that is process 0 (the others
+  # write no records, only their checkpoint shards).
+  with workdir_lock(workdir) if not several or is_writer() else contextlib.nullcontext():
     try:
       summary = study.run(config, workdir, max_chunks=_MAX_CHUNKS.value)
     except SizeError as e:
