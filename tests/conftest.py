@@ -9,9 +9,22 @@ def pytest_addoption(parser):
   parser.addoption('--all-quick-commands', action='store_true',
                    help='Also run the quick docstring commands that CI already runs '
                         'through `launch.reproduce` (see tests/test_config_docstrings.py).')
-  parser.addoption('--notebooks', action='store_true',
-                   help='Also execute every notebook in a kernel and grade every solution '
-                        'notebook (tests/test_notebooks.py; several minutes: .ci/run does it).')
+  parser.addoption('--slow', action='store_true',
+                   help='Also run the tests marked slow: every notebook executed and graded, '
+                        'two-process runs, a local sweep, evaluate / watch / TensorBoard end '
+                        'to end (minutes; .ci/run runs them as `pytest --slow -m slow`).')
+
+
+def pytest_collection_modifyitems(config, items):
+  """Tests marked slow take minutes each; the suite (README's command) stays under
+  10 minutes on 2 cores without them, and CI runs them in a step of their own."""
+  if config.getoption('--slow'):
+    return
+  import pytest  # pylint: disable=import-outside-toplevel
+  skip = pytest.mark.skip(reason='slow (minutes): run with --slow; .ci/run does')
+  for item in items:
+    if 'slow' in item.keywords:
+      item.add_marker(skip)
 
 
 def pytest_configure(config):

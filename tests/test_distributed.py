@@ -46,6 +46,7 @@ def _records(workdir) -> list[dict]:
   return [json.loads(line) for line in (workdir / 'metrics.jsonl').read_text().splitlines()]
 
 
+@pytest.mark.slow
 def test_two_processes_of_two_devices_train_the_run_of_one_process_of_four(tmp_path):
   one = subprocess.run(classify_command(tmp_path / 'one', *SHORT), cwd=REPO,
                        env=env_with_devices(4), capture_output=True, text=True, timeout=300)
@@ -69,6 +70,11 @@ def test_two_processes_of_two_devices_train_the_run_of_one_process_of_four(tmp_p
     assert done.returncode in (0, 3), done.stderr[-2000:]
   assert (tmp_path / 'resumed' / 'metrics.jsonl').read_bytes() == (
       tmp_path / 'two' / 'metrics.jsonl').read_bytes()
+
+  for done in _two_processes(tmp_path / 'groups', '--config.dispatch=groups'):
+    assert done.returncode == 2 and 'Traceback' not in done.stderr, done.stderr[-2000:]
+    assert "config.dispatch='groups' is not allowed: scan or loop in a multi-process run" in (
+        done.stderr)
 
 
 def test_distributed_flags_go_together(tmp_path):

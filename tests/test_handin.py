@@ -31,9 +31,13 @@ def _verdicts(report: dict) -> list[str]:
   return [t['verdict'] for entry in report['exercises'].values() for t in entry['tests']]
 
 
-def test_solutions_score_full_marks_and_the_built_stubs_zero(tmp_path):
-  done = run([*HANDIN, 'build', f'--out={tmp_path / "kit"}'])
+def _build(out):
+  done = run([*HANDIN, 'build', f'--out={out}'])
   assert done.returncode == 0, done.stderr
+
+
+def test_build_stubs_the_solutions_and_keeps_the_questions(tmp_path):
+  _build(tmp_path / 'kit')
   student = json.loads((tmp_path / 'kit' / '01_backprop.ipynb').read_text())
   text = json.dumps(student)
   assert 'grad[np.arange(n), labels] -= 1.0' not in text  # the solution is gone
@@ -43,7 +47,13 @@ def test_solutions_score_full_marks_and_the_built_stubs_zero(tmp_path):
   assert all(c.get('outputs', []) == [] for c in student['cells'])
   assert (tmp_path / 'kit' / 'public_tests' / '01_backprop.py').read_bytes() == (
       REPO / 'notebooks' / 'public_tests' / '01_backprop.py').read_bytes()
+  built = sorted(p.name for p in (tmp_path / 'kit').glob('*.ipynb'))
+  assert built == sorted(p.name for p in (REPO / 'notebooks').glob('*.ipynb'))
 
+
+@pytest.mark.slow
+def test_solutions_score_full_marks_and_the_built_stubs_zero(tmp_path):
+  _build(tmp_path / 'kit')
   solution = _grade(NOTEBOOK, tmp_path / 'solution')
   assert (solution['points'], solution['max_points']) == (9, 9), _verdicts(solution)
   stub = _grade(tmp_path / 'kit' / '01_backprop.ipynb', tmp_path / 'stub')

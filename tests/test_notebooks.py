@@ -1,8 +1,8 @@
-"""The course notebooks: kept without outputs; with --notebooks (as .ci/run runs
-them: several minutes, too long for the default suite) each is executed top to
-bottom by a real Jupyter kernel with its figures shown inline, and each
-solution notebook scores full marks on its public tests while its student
-version scores zero. Week 1's grading runs by default (tests/test_handin.py)."""
+"""The course notebooks: kept without outputs; marked slow (minutes: CI runs them
+with --slow), each is executed top to bottom by a real Jupyter kernel with its
+figures shown inline, each solution notebook scores full marks on its public
+tests while its student version scores zero, and each report notebook rebuilds
+its family from a workdir."""
 from __future__ import annotations
 
 import json
@@ -33,19 +33,14 @@ def test_the_notebook_is_kept_without_outputs(path):
   assert not kept, f'{path.name}: cells {kept} hold outputs; clear them before committing'
 
 
-@pytest.fixture
-def notebooks_wanted(request):
-  if not request.config.getoption('--notebooks'):
-    pytest.skip('executing the notebooks takes minutes: run with --notebooks (.ci/run does)')
-
-
 def test_every_notebook_has_public_tests():
   missing = [p.name for p in NOTEBOOKS if not (p.parent / 'public_tests' / f'{p.stem}.py').exists()]
   assert not missing, f'no public tests for {missing}'
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('path', NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_the_notebook_runs_in_a_kernel_within_three_minutes(path, notebooks_wanted):
+def test_the_notebook_runs_in_a_kernel_within_three_minutes(path):
   notebook = nbformat.read(path, as_version=4)
   start = time.perf_counter()
   NotebookClient(notebook, timeout=CELL_SECONDS, startup_timeout=120, kernel_name='python3',
@@ -81,9 +76,9 @@ def test_the_setup_cell_finds_a_checkout_or_says_how_to_install(tmp_path):
   assert 'set DL_COURSE_SOURCE' in missing.stderr.splitlines()[-1]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('path', NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_the_solutions_score_full_marks_and_the_student_version_zero(path, notebooks_wanted,
-                                                                    tmp_path):
+def test_the_solutions_score_full_marks_and_the_student_version_zero(path, tmp_path):
   handin = [sys.executable, '-m', 'launch.handin']
   build = run([*handin, 'build', f'--out={tmp_path / "kit"}'])
   assert build.returncode == 0, build.stderr
@@ -111,8 +106,8 @@ def _execute(path, workdir, monkeypatch) -> list:
   return [o for c in notebook.cells if c.cell_type == 'code' for o in c.outputs]
 
 
-def test_a_report_notebook_rebuilds_a_family_from_its_workdir(notebooks_wanted, tmp_path,
-                                                              monkeypatch):
+@pytest.mark.slow
+def test_a_report_notebook_rebuilds_a_family_from_its_workdir(tmp_path, monkeypatch):
   done = run([sys.executable, '-m', 'launch.reproduce', 'min_norm', f'--workdir={tmp_path}'])
   assert done.returncode == 0, done.stderr
   outputs = _execute(REPO / 'notebooks' / 'reports' / 'implicit_regularisation.ipynb', tmp_path,
@@ -123,8 +118,8 @@ def test_a_report_notebook_rebuilds_a_family_from_its_workdir(notebooks_wanted, 
   assert any('image/png' in o.get('data', {}) for o in outputs)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('path', REPORTS, ids=[p.stem for p in REPORTS])
-def test_a_report_notebook_runs_on_an_empty_workdir(path, notebooks_wanted, tmp_path,
-                                                   monkeypatch):
+def test_a_report_notebook_runs_on_an_empty_workdir(path, tmp_path, monkeypatch):
   outputs = _execute(path, tmp_path, monkeypatch)
   assert not [o for o in outputs if o.output_type == 'error']

@@ -180,6 +180,7 @@ def test_own_csv_trains_through_the_cli_with_a_validation_split(tmp_path):
                         "column 'b': '?' is not a number")
 
 
+@pytest.mark.slow
 def test_evaluate_scores_a_run_on_another_dataset(tmp_path):
   done = run(classify_command(tmp_path / 'run', '--config.train.num_steps=100',
                               '--config.data.validation_fraction=0', config=LENET))

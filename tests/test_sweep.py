@@ -59,6 +59,7 @@ def test_aggregate_means_errors_and_best_point_by_hand(tmp_path):
                         "--metric='val/loss' is not allowed: the runs logged")
 
 
+@pytest.mark.slow
 def test_a_local_sweep_runs_every_point_and_seed_and_a_rerun_skips_finished_ones(tmp_path):
   workdir = tmp_path / 'sweep'
   command = [*SWEEP, '--config=experiments/configs/mnist1d/logreg.py:quick',

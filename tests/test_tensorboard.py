@@ -8,6 +8,7 @@ import json
 import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
+from dl_course.engine.records import MetricWriter
 from tests.helpers import classify_command, run
 
 SHORT = ('--config.train.num_steps=400', '--config.train.eval_every=100',
@@ -27,6 +28,26 @@ def _count(workdir, tag) -> int:
   return len(reader.Scalars(tag))
 
 
+def test_the_writer_logs_every_number_and_a_restart_hides_what_it_logs_again(tmp_path):
+  first = MetricWriter(tmp_path)
+  first.truncate_after(0)
+  for step in (10, 20, 30):
+    first.write({'step': step, 'train/loss': 1.0 / step, 'test/accuracy': step / 100,
+                 'note_flag': True})
+  first._events.close()  # pylint: disable=protected-access  # a run that died after step 30
+  again = MetricWriter(tmp_path)
+  again.truncate_after(10)  # resumed from the checkpoint at step 10
+  for step in (20, 30):
+    again.write({'step': step, 'train/loss': 2.0 / step, 'test/accuracy': step / 50})
+  again._events.close()  # pylint: disable=protected-access
+  scalars = _scalars(tmp_path)
+  assert set(scalars) == {'train/loss', 'test/accuracy'}  # numbers only: no flag
+  assert scalars['train/loss'] == pytest.approx({10: 0.1, 20: 0.1, 30: 2 / 30})
+  assert _count(tmp_path, 'test/accuracy') == 3
+  assert [json.loads(line)['step'] for line in (tmp_path / 'metrics.jsonl').read_text().splitlines()] == [10, 20, 30]
+
+
+@pytest.mark.slow
 def test_every_record_is_a_tensorboard_scalar_and_a_resume_shows_each_step_once(tmp_path):
   whole, resumed = tmp_path / 'whole', tmp_path / 'resumed'
   assert run(classify_command(whole, *SHORT)).returncode in (0, 3)  # 3: short of the claim

@@ -51,6 +51,7 @@ def test_greedy_play_is_a_pure_function_of_the_seeds():
   assert not np.array_equal(first, other)
 
 
+@pytest.mark.slow
 def test_watch_a_trained_agent_from_its_workdir(tmp_path):
   workdir = tmp_path / 'ppo'
   done = run([sys.executable, '-m', 'experiments.main',

@@ -29,7 +29,7 @@ from dl_course.engine.records import (MetricWriter, check_same_run, is_writer, r
 from dl_course.engine.state import init_train_state
 from dl_course.engine.steps import (classification_loss, classification_per_example,
                                     make_eval_sums, make_train_step)
-from dl_course.errors import StorageError, UserError
+from dl_course.errors import ConfigError, StorageError, UserError
 from dl_course.studies import Stopped
 from dl_course import plots
 
@@ -106,6 +106,9 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: pathlib.Path,
   mesh = make_mesh()
   check_divisible('train.batch_size', config.train.batch_size, mesh)
   if config.dispatch == 'groups':
+    if jax.process_count() > 1:  # its groups run on a device other processes cannot reach
+      raise ConfigError('dispatch', 'groups', 'scan or loop in a multi-process run '
+                        f'({jax.process_count()} processes)')
     check_groups(config.batch_groups, config.train.batch_size, mesh)
 
   train, test = data.from_config(config.data, 'train'), data.from_config(config.data, 'test')

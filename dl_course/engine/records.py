@@ -18,6 +18,7 @@ import platform
 import shlex
 import subprocess
 import sys
+import time
 
 import jax
 
@@ -192,7 +193,10 @@ class MetricWriter:
   def _write_events(self, record: dict) -> None:
     if self._events is None:
       from tensorboardX import SummaryWriter  # pylint: disable=import-outside-toplevel
-      self._events = SummaryWriter(str(self.events_dir), purge_step=self._purge_step)
+      # tensorboardX names its file by the second: a resume within the same second
+      # would truncate the first file without a suffix of its own.
+      self._events = SummaryWriter(str(self.events_dir), purge_step=self._purge_step,
+                                   filename_suffix=f'.{os.getpid()}.{time.time_ns()}')
     for key, value in record.items():
       if key != 'step' and isinstance(value, (int, float)) and not isinstance(value, bool):
         self._events.add_scalar(key, value, record['step'])
