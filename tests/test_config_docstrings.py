@@ -7,6 +7,7 @@ that reproduce does not (MNIST-1D reproduces the full recipe at seed 0), or
 every one of them with `--all-quick-commands`.
 """
 import ast
+import importlib
 import re
 import shlex
 import sys
@@ -48,10 +49,21 @@ def test_every_config_names_its_study():
 
 
 def test_config_files_are_all_registered():
+  """Every config file is a registered study's, or runs the one classification
+  trainer on any dataset (experiments/configs/classify/), and then states its
+  commands and expected results too."""
   paths = {s.config_path for s in registry.STUDIES.values()}
   on_disk = {str(p.relative_to(REPO)) for p in (REPO / 'experiments' / 'configs').glob('*/*.py')
              if 'def get_config' in p.read_text()}
-  assert on_disk == paths
+  assert paths <= on_disk
+  for path in sorted(on_disk - paths):
+    module = importlib.import_module(path.removesuffix('.py').replace('/', '.'))
+    assert module.get_config().study == registry.CLASSIFICATION.name, path
+    assert module.get_config('quick').study == registry.CLASSIFICATION.name, path
+    commands = COMMAND.findall(module.__doc__ or '')
+    assert [c.split()[3] for c in commands[:2]] == [f'--config={path}', f'--config={path}:quick']
+    for part in module.__doc__.split(QUICK_MARKER):
+      assert 'Expected:' in part, f'{path}: each variant states its expected result'
 
 
 def test_ci_reproduces_every_family_from_the_registry_and_walks_the_guard():
