@@ -52,7 +52,8 @@ def _required(flag) -> str:
 
 
 def build(out: pathlib.Path, notebooks: pathlib.Path) -> list[str]:
-  sources = sorted(p for p in notebooks.glob('*.ipynb') if (notebooks / PUBLIC_TESTS / f'{p.stem}.py').exists())
+  sources = sorted(p for p in notebooks.glob('*.ipynb')
+                   if (notebooks / PUBLIC_TESTS / f'{p.stem}.py').exists())
   if not sources:
     raise UserError(f'--notebooks={notebooks} holds no notebook with a tests file in '
                     f'{notebooks / PUBLIC_TESTS}/<name>.py')

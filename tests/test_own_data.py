@@ -43,7 +43,8 @@ def test_a_csv_file_gives_features_labels_and_a_fixed_test_split(tmp_path):
   assert train.x.shape == (40, 2) and test.x.shape == (10, 2)
   assert train.info.num_classes == 2 and 'classes setosa, virginica' in train.info.source
   everything = np.concatenate([train.x, test.x])
-  assert sorted(map(tuple, everything.round(5))) == sorted(map(tuple, x.astype(np.float32).round(5)))
+  expected = x.astype(np.float32).round(5)
+  assert sorted(map(tuple, everything.round(5))) == sorted(map(tuple, expected))
   for split in (train, test):  # setosa (class 0) is exactly the rows with a > 0
     np.testing.assert_array_equal(split.y, (split.x[:, 0] <= 0).astype(np.int32))
   again, _ = _load('csv', path, label_column='species', test_fraction=0.2, classes=())
@@ -168,10 +169,11 @@ def test_own_csv_trains_through_the_cli_with_a_validation_split(tmp_path):
   path = _write_csv(tmp_path / 'iris.csv', rows)
   done = run(classify_command(tmp_path / 'run', '--config.data.name=csv',
                               f'--config.data.dir={path}', '--config.data.label_column=species',
-                              '--config.data.validation_fraction=0.1', '--config.train.num_steps=200',
-                              config=MLP))
+                              '--config.data.validation_fraction=0.1',
+                              '--config.train.num_steps=200', config=MLP))
   assert done.returncode == 0, done.stderr
-  last = [json.loads(line) for line in (tmp_path / 'run' / 'metrics.jsonl').read_text().splitlines()][-1]
+  lines = (tmp_path / 'run' / 'metrics.jsonl').read_text().splitlines()
+  last = json.loads(lines[-1])
   assert last['test/accuracy'] > 0.9 and 'val/accuracy' in last
   bad = _write_csv(tmp_path / 'bad.csv', ['1,2,x', '3,?,y'] * 5)
   assert_one_line_error(run(classify_command(tmp_path / 'bad_run', '--config.data.name=csv',

@@ -46,9 +46,11 @@ def test_aggregate_means_errors_and_best_point_by_hand(tmp_path):
   first = rows[1].split(',')
   assert first[:2] == ['0.001', '3']
   # mean 0.7; sample s.d. 0.1; s.e. 0.1 / sqrt(3)
-  assert float(first[2]) == pytest.approx(0.7) and float(first[3]) == pytest.approx(0.1 / math.sqrt(3))
+  assert float(first[2]) == pytest.approx(0.7)
+  assert float(first[3]) == pytest.approx(0.1 / math.sqrt(3))
   second = rows[2].split(',')
-  assert float(second[2]) == pytest.approx(0.74) and float(second[3]) == pytest.approx(0.02 / math.sqrt(3))
+  assert float(second[2]) == pytest.approx(0.74)
+  assert float(second[3]) == pytest.approx(0.02 / math.sqrt(3))
   assert float(second[6]) == pytest.approx(9.0) and float(second[7]) == 0.0
   # chosen on validation rows (0.74 > 0.70), not on the test split
   assert 'best point by val/accuracy (max): optimizer.learning_rate=0.01: 0.74' in done.stdout

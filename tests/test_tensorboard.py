@@ -44,7 +44,8 @@ def test_the_writer_logs_every_number_and_a_restart_hides_what_it_logs_again(tmp
   assert set(scalars) == {'train/loss', 'test/accuracy'}  # numbers only: no flag
   assert scalars['train/loss'] == pytest.approx({10: 0.1, 20: 0.1, 30: 2 / 30})
   assert _count(tmp_path, 'test/accuracy') == 3
-  assert [json.loads(line)['step'] for line in (tmp_path / 'metrics.jsonl').read_text().splitlines()] == [10, 20, 30]
+  lines = (tmp_path / 'metrics.jsonl').read_text().splitlines()
+  assert [json.loads(line)['step'] for line in lines] == [10, 20, 30]
 
 
 @pytest.mark.slow

@@ -71,7 +71,8 @@ def class_indices(labels: np.ndarray, names: tuple[str, ...], where: str,
   text = [str(v) for v in labels]
   unknown = [i for i, t in enumerate(text) if t not in index]
   if unknown:
-    raise UserError(f'{where}, {row_word} {unknown[0] + row_offset}: label {text[unknown[0]]!r} is not '
+    first = unknown[0]
+    raise UserError(f'{where}, {row_word} {first + row_offset}: label {text[first]!r} is not '
                     f'one of the classes ({", ".join(names[:20])})')
   return np.asarray([index[t] for t in text], np.int32)
 

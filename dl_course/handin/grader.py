@@ -199,8 +199,9 @@ def grades_table(reports: list[dict]) -> tuple[str, str]:
   rows = [[r['submission'], *(f'{r["exercises"][label]["points"]:g}' if label in r['exercises']
                               else '-' for label in labels), f'{r["points"]:g}']
           for r in reports]
-  maxima = ['(of)', *(f'{next(r["exercises"][label]["max_points"] for r in reports if label in r["exercises"]):g}'
-                      for label in labels),
+  most = {label: next(r['exercises'][label]['max_points'] for r in reports
+                      if label in r['exercises']) for label in labels}
+  maxima = ['(of)', *(f'{most[label]:g}' for label in labels),
             f'{max((r["max_points"] for r in reports), default=0):g}']
   markdown = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
   markdown += ['| ' + ' | '.join(row) + ' |' for row in [maxima, *rows]]

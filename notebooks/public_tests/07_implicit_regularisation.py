@@ -1,8 +1,10 @@
 """Public tests of the implicit-regularisation module."""
 import numpy as np
 
-POINTS = {'test_min_norm_solution_interpolates_with_the_smallest_norm': ('exercise 1: minimum norm', 2),
-          'test_gradient_descent_from_zero_reaches_it': ('exercise 1: minimum norm', 2)}
+POINTS = {
+    'test_min_norm_solution_interpolates_with_the_smallest_norm': ('exercise 1: minimum norm', 2),
+    'test_gradient_descent_from_zero_reaches_it': ('exercise 1: minimum norm', 2),
+}
 
 
 def _problem():
