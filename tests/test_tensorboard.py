@@ -34,12 +34,12 @@ def test_the_writer_logs_every_number_and_a_restart_hides_what_it_logs_again(tmp
   for step in (10, 20, 30):
     first.write({'step': step, 'train/loss': 1.0 / step, 'test/accuracy': step / 100,
                  'note_flag': True})
-  first._events.close()  # pylint: disable=protected-access  # a run that died after step 30
+  first.close()  # a run that stopped after step 30
   again = MetricWriter(tmp_path)
   again.truncate_after(10)  # resumed from the checkpoint at step 10
   for step in (20, 30):
     again.write({'step': step, 'train/loss': 2.0 / step, 'test/accuracy': step / 50})
-  again._events.close()  # pylint: disable=protected-access
+  again.close()
   scalars = _scalars(tmp_path)
   assert set(scalars) == {'train/loss', 'test/accuracy'}  # numbers only: no flag
   assert scalars['train/loss'] == pytest.approx({10: 0.1, 20: 0.1, 30: 2 / 30})
