@@ -196,9 +196,10 @@ class MetricWriter:
     # tensorboardX's FileWriter (its SummaryWriter's add_scalar builds an event per
     # value and flushes every 10: 2 ms a record, 40 times the JSON line): one summary
     # event per record, written out by its thread every few seconds and at exit.
-    from tensorboardX import FileWriter  # pylint: disable=import-outside-toplevel
-    from tensorboardX.proto.event_pb2 import Event, SessionLog  # pylint: disable=import-outside-toplevel
-    from tensorboardX.proto.summary_pb2 import Summary  # pylint: disable=import-outside-toplevel
+    # pylint: disable=import-outside-toplevel
+    from tensorboardX import FileWriter
+    from tensorboardX.proto.event_pb2 import Event, SessionLog
+    from tensorboardX.proto.summary_pb2 import Summary
     if self._events is None:
       # Files are named by the second: a resume within the same second would
       # truncate the first one without a suffix of its own.
