@@ -140,6 +140,7 @@ def _interrupt_then_resume(command, reference: pathlib.Path, workdir: pathlib.Pa
   assert metrics.read_bytes() == (reference / 'metrics.jsonl').read_bytes()
 
 
+@pytest.mark.slow
 def test_rl_under_sigterm_saves_says_so_and_resumes_bit_identically(tmp_path):
   from tests.test_rl import rl_command
   _interrupt_then_resume(lambda w: rl_command(w, '--config.total_timesteps=16384'),
@@ -271,6 +272,7 @@ def test_help_lists_the_config_keys_and_exits_0():
   assert "--config.model.hidden_sizes=(100, 100)" in done.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('model', ['cnn', 'gru'])
 def test_per_step_dispatch_of_conv_and_recurrent_nets_on_four_devices_finishes(tmp_path, model):
   """Steps dispatched ahead on 4 CPU devices used to deadlock in the all-reduce

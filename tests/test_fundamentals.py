@@ -367,6 +367,7 @@ def test_few_labels_takes_that_many_of_each_class():
     cnn_study.few_labels(y, range(5, 10), 8, seed=0)
 
 
+@pytest.mark.slow
 def test_load_run_gives_back_the_explained_cnn(tmp_path):
   """The visualisation study's CNN, from its stage checkpoint, scores the last
   test accuracy the run logged."""

@@ -99,6 +99,7 @@ def test_batches_depend_on_seed_and_step_only():
     (EOS, ['--config.num_train=200', '--config.train.num_steps=40', '--config.sharpness_every=10']),
     # Random labels: three processes byte-identical in the device-count test below.
 ], ids=['edge_of_stability'])
+@pytest.mark.slow
 def test_two_runs_write_identical_metrics(tmp_path, config, overrides):
   outputs = []
   for name in ('a', 'b'):
@@ -135,6 +136,7 @@ def test_bad_input_is_one_line(tmp_path, config, overrides, expected):
   assert_one_line_error(run(implicit_command(config, tmp_path, *overrides)), expected)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('runs_per_group,device_counts', [(1, (1, 2, 4)), (0, (1, 4))],
                          ids=['groups spread', 'one group'])
 def test_a_grid_is_bit_identical_on_one_two_and_four_devices(tmp_path, runs_per_group,

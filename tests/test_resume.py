@@ -103,6 +103,7 @@ def test_ctrl_c_saves_the_current_step_exits_130_and_resumes_exactly(tmp_path):
   assert text == want_text
 
 
+@pytest.mark.slow
 def test_exact_mode_is_bit_identical_on_one_two_and_four_devices_after_300_steps(tmp_path):
   """dispatch='groups': the same global batch gives the same bits whatever the
   device count; the 4-device run is also stopped by --max_chunks and resumed."""
@@ -137,6 +138,7 @@ def test_exact_mode_refuses_a_group_count_the_devices_cannot_share(tmp_path):
       'device holds whole groups']
 
 
+@pytest.mark.slow
 def test_sigterm_stops_a_staged_study_and_the_same_command_finishes_it_byte_identically(
     tmp_path):
   """Double descent (a unit per width, checkpoints within each): SIGTERM once the

@@ -189,6 +189,7 @@ print('initialised')
 """
 
 
+@pytest.mark.slow
 def test_the_old_hang_trigger_finishes_ten_times_in_ten():
   """Four MinAtar seeds initialised together deadlocked jaxlib's batched CPU QR
   (6 of 6 runs before the fix, issue 19). Ten runs, two at a time, each under a
