@@ -28,7 +28,7 @@ import pathlib
 
 import numpy as np
 
-from dl_course.data.registry import register
+from dl_course.data.registry import fixed_split, register
 from dl_course.errors import DataNotFoundError, UserError
 
 # Test rows are drawn from this fixed stream, never from a run's seed, so that
@@ -47,12 +47,11 @@ def _path(data_dir, kind: str) -> pathlib.Path:
 
 
 def _split_off_test(x, y, fraction: float, where: str):
-  count = int(round(fraction * len(y)))
-  if not 0 < count < len(y):
+  rows = fixed_split(len(y), fraction, TEST_SEED)
+  if rows is None:
     raise UserError(f'{where}: a test_fraction of {fraction} of {len(y)} rows leaves no test '
                     'or no training rows; give a test split or change config.data.test_fraction')
-  order = np.random.default_rng(TEST_SEED).permutation(len(y))
-  train, test = np.sort(order[count:]), np.sort(order[:count])
+  train, test = rows
   return {'train': (x[train], y[train]), 'test': (x[test], y[test])}
 
 

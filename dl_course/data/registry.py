@@ -82,15 +82,24 @@ def names() -> list[str]:
 VALIDATION_SEED = 20_240_101
 
 
+def fixed_split(size: int, fraction: float, seed: int):
+  """(kept, held): sorted row indices, `fraction` of `size` rows held out by the fixed
+  stream `seed`; None where that leaves no row on one side."""
+  count = int(round(fraction * size))
+  if not 0 < count < size:
+    return None
+  order = np.random.default_rng(seed).permutation(size)
+  return np.sort(order[count:]), np.sort(order[:count])
+
+
 def hold_out(train: Split, fraction: float) -> tuple[Split, Split]:
   """(the rows that train, the validation rows): a seeded `fraction` of `train`,
   for choosing recipes without looking at the test split."""
-  count = int(round(fraction * len(train)))
-  if not 0 < count < len(train):
+  rows = fixed_split(len(train), fraction, VALIDATION_SEED)
+  if rows is None:
     raise UserError(f'a validation fraction of {fraction} of {len(train)} training examples '
                     'leaves no validation or no training rows')
-  order = np.random.default_rng(VALIDATION_SEED).permutation(len(train))
-  kept, held = np.sort(order[count:]), np.sort(order[:count])
+  kept, held = rows
   return (Split(x=train.x[kept], y=train.y[kept], info=train.info),
           Split(x=train.x[held], y=train.y[held], info=train.info))
 

@@ -176,6 +176,7 @@ class MetricWriter:
     self.path = workdir / 'metrics.jsonl'
     self.events_dir = workdir / 'tensorboard'
     self._events = None
+    self._summary = None  # tensorboardX's Summary proto class, imported with the writer
     self._purge_step = None
 
   def truncate_after(self, step: int) -> None:
@@ -196,11 +197,12 @@ class MetricWriter:
     # tensorboardX's FileWriter (its SummaryWriter's add_scalar builds an event per
     # value and flushes every 10: 2 ms a record, 40 times the JSON line): one summary
     # event per record, written out by its thread every few seconds and at exit.
-    # pylint: disable=import-outside-toplevel
-    from tensorboardX import FileWriter
-    from tensorboardX.proto.event_pb2 import Event, SessionLog
-    from tensorboardX.proto.summary_pb2 import Summary
     if self._events is None:
+      # pylint: disable=import-outside-toplevel
+      from tensorboardX import FileWriter
+      from tensorboardX.proto.event_pb2 import Event, SessionLog
+      from tensorboardX.proto.summary_pb2 import Summary
+      self._summary = Summary
       # Files are named by the second: a resume within the same second would
       # truncate the first one without a suffix of its own.
       self._events = FileWriter(str(self.events_dir), max_queue=1000,
@@ -211,9 +213,10 @@ class MetricWriter:
         self._events.add_event(Event(step=self._purge_step,
                                      session_log=SessionLog(status=SessionLog.START)))
       atexit.register(self.close)
-    values = [Summary.Value(tag=key, simple_value=float(value)) for key, value in record.items()
+    values = [self._summary.Value(tag=key, simple_value=float(value))
+              for key, value in record.items()
               if key != 'step' and isinstance(value, (int, float)) and not isinstance(value, bool)]
-    self._events.add_summary(Summary(value=values), record['step'])
+    self._events.add_summary(self._summary(value=values), record['step'])
 
   def close(self) -> None:
     """Writes out the TensorBoard events still buffered (also done at exit)."""
