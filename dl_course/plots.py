@@ -31,7 +31,8 @@ def learning_curves(records: list[dict], path: str | pathlib.Path, title: str = 
         ax.plot(steps, [r.get(key, float('nan')) for r in records], label=split)
     ax.set_xlabel('step')
     ax.set_title(name)
-    if name == 'loss':
+    losses = [r[k] for r in records for k in (f'train/{name}', f'test/{name}') if k in r]
+    if name == 'loss' and min(losses, default=0) > 0:  # a Gaussian NLL can be negative
       ax.set_yscale('log')
     ax.grid(alpha=0.3)
     ax.legend()

@@ -1,12 +1,13 @@
-"""Evaluates a finished (or stopped) classification run on another dataset.
+"""Evaluates a finished (or stopped) classification or regression run on another dataset.
 
   python -m experiments.evaluate --workdir=RUN [--data=NAME] [--data_dir=DIR] [--split=test]
 
 The run's model and latest checkpoint come from RUN (dl_course.load_run); the
 dataset is --data (default: the run's own), read with the run's data options
 (image_shape, label_column, ...: a folder of images is resized as in training).
-Accuracy, NLL, ECE (15 equal-width bins) and Brier score go to RUN/eval.json,
-one entry per dataset and split (earlier entries are kept), and are printed.
+Accuracy, NLL, ECE (15 equal-width bins) and Brier score (a regression: RMSE,
+and NLL for a Gaussian head, in the target's units) go to RUN/eval.json, one
+entry per dataset and split (earlier entries are kept), and are printed.
 """
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ import numpy as np
 from absl import flags
 
 from dl_course import data
+from dl_course.classification.trainer import is_regression, target_statistics
+from dl_course.engine.steps import gaussian_head
 from dl_course.engine.records import is_writer, write_json
 from dl_course.engine.state import apply_model
 from dl_course.errors import UserError
@@ -36,15 +39,37 @@ _SPLIT = flags.DEFINE_enum('split', 'test', ['train', 'test'], 'The split to sco
 _BATCH = flags.DEFINE_integer('batch_size', 1000, 'Examples per forward pass.', lower_bound=1)
 
 
+def predict_outputs(run, x: np.ndarray, batch_size: int, finish=lambda outputs: outputs
+                    ) -> np.ndarray:
+  """finish(the run's model outputs) on `x`, in batches (evaluation mode)."""
+  @jax.jit
+  def outputs(x_batch):
+    raw, _ = apply_model(run.model.apply, run.state.params, run.state.model_state, x_batch,
+                         train=False)
+    return finish(raw.astype(jnp.float32))
+  return np.concatenate([np.asarray(outputs(x[i:i + batch_size]))
+                         for i in range(0, len(x), batch_size)])
+
+
 def predict_probs(run, x: np.ndarray, batch_size: int) -> np.ndarray:
   """Softmax outputs of the run's model on `x`, in batches (evaluation mode)."""
-  @jax.jit
-  def probs(x_batch):
-    logits, _ = apply_model(run.model.apply, run.state.params, run.state.model_state, x_batch,
-                            train=False)
-    return jax.nn.softmax(logits.astype(jnp.float32), axis=-1)
-  return np.concatenate([np.asarray(probs(x[i:i + batch_size]))
-                         for i in range(0, len(x), batch_size)])
+  return predict_outputs(run, x, batch_size, lambda logits: jax.nn.softmax(logits, axis=-1))
+
+
+def regression_scores(run, scored, split: str, batch_size: int) -> dict:
+  """RMSE (and a Gaussian head's NLL) in the target's units; the run's target
+  standardisation is recomputed from its own training rows."""
+  train = data.from_config(run.config.data, 'train')
+  if run.config.data.validation_fraction:
+    train, _ = data.hold_out(train, run.config.data.validation_fraction)
+  offset, scale = target_statistics(train)
+  outputs = predict_outputs(run, np.asarray(scored.x), batch_size).astype(np.float64)
+  y, mean = np.asarray(scored.y, np.float64), outputs[:, 0] * scale + offset
+  result = {f'{split}/rmse': metrics.rmse(mean, y)}
+  if run.config.loss == 'gaussian_nll':
+    variance = np.asarray(gaussian_head(jnp.asarray(outputs))[1], np.float64) * scale ** 2
+    result[f'{split}/nll'] = metrics.gaussian_nll(mean, variance, y)
+  return result
 
 
 def evaluate(workdir: pathlib.Path, name: str | None, data_dir: str | None, split: str,
@@ -64,6 +89,10 @@ def evaluate(workdir: pathlib.Path, name: str | None, data_dir: str | None, spli
     raise UserError(f'dataset {data_config.name} has examples of shape {scored.info.input_shape} '
                     f'but the run trained on {trained.input_shape} ({trained.name}); for images '
                     'set the run\'s config.data.image_shape, or resize them to match')
+  if is_regression(run.config):
+    return f'{data_config.name}:{split}', {
+        'step': run.step, 'examples': len(scored), 'source': scored.info.source,
+        **regression_scores(run, scored, split, batch_size)}
   if scored.y.max() >= trained.num_classes:
     raise UserError(f'dataset {data_config.name} has labels up to {int(scored.y.max())} but the '
                     f'run\'s model has {trained.num_classes} classes')
@@ -88,9 +117,14 @@ def main(argv):
   if is_writer():
     write_json(path, entries)
   split = _SPLIT.value
-  print(f'{key} ({result["examples"]} examples, step {result["step"]}): accuracy '
-        f'{100 * result[f"{split}/accuracy"]:.2f} %, NLL {result[f"{split}/nll"]:.4f}, '
-        f'ECE {result[f"{split}/ece"]:.4f}, Brier {result[f"{split}/brier"]:.4f}; in {path}')
+  if f'{split}/rmse' in result:
+    scores = f'RMSE {result[f"{split}/rmse"]:.4g}' + (
+        f', NLL {result[f"{split}/nll"]:.4f}' if f'{split}/nll' in result else '')
+  else:
+    scores = (f'accuracy {100 * result[f"{split}/accuracy"]:.2f} %, NLL '
+              f'{result[f"{split}/nll"]:.4f}, ECE {result[f"{split}/ece"]:.4f}, Brier '
+              f'{result[f"{split}/brier"]:.4f}')
+  print(f'{key} ({result["examples"]} examples, step {result["step"]}): {scores}; in {path}')
 
 
 if __name__ == '__main__':

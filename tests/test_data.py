@@ -108,7 +108,7 @@ def test_idx_with_only_the_test_files_loads_the_test_split(tmp_path):
   data.registry._load_all.cache_clear()
   test = data.load('idx', 'test', data_dir=str(tmp_path))
   assert test.x.shape == (5, 28, 28, 1) and test.info.num_classes == 5
-  with pytest.raises(DataNotFoundError, match="no 'train' split.*train-images-idx3-ubyte"):
+  with pytest.raises(DataNotFoundError, match=r'train-images-idx3-ubyte\[\.gz\] not found'):
     data.load('idx', 'train', data_dir=str(tmp_path))
 
 
@@ -138,3 +138,28 @@ def test_hold_out_is_a_fixed_disjoint_share_of_train():
   rows = {row.tobytes() for row in train.x}
   assert {row.tobytes() for row in held.x} <= rows
   assert not {row.tobytes() for row in held.x} & {row.tobytes() for row in kept.x}
+
+
+def test_idx_reads_only_the_split_it_is_asked_for(tmp_path):
+  """Asked for the test split, the reader never opens the training files: here
+  they are damaged, and only asking for train reports them."""
+  write_idx(tmp_path / 't10k-images-idx3-ubyte', np.zeros((4, 28, 28), np.uint8))
+  write_idx(tmp_path / 't10k-labels-idx1-ubyte', np.arange(4, dtype=np.uint8))
+  (tmp_path / 'train-images-idx3-ubyte').write_bytes(b'\x01\x02\x03\x04')
+  (tmp_path / 'train-labels-idx1-ubyte').write_bytes(b'\x01\x02\x03\x04')
+  data.registry._load_all.cache_clear()
+  assert len(data.load('idx', 'test', data_dir=str(tmp_path))) == 4
+  with pytest.raises(UserError, match='train-images-idx3-ubyte is not an IDX file'):
+    data.load('idx', 'train', data_dir=str(tmp_path))
+
+
+def test_uci_datasets_load_as_real_targets_on_the_first_standard_split():
+  from dl_course.data import uci_benchmark
+  train, test = data.load('uci:concrete', 'train'), data.load('uci:concrete', 'test')
+  first_train, first_test = uci_benchmark.load('concrete').splits[0]
+  assert (len(train), len(test)) == (len(first_train), len(first_test))
+  assert train.y.dtype == np.float32 and train.info.num_classes == 0
+  np.testing.assert_allclose(train.x.mean(0), 0, atol=1e-5)
+  np.testing.assert_allclose(train.x.std(0), 1, atol=1e-4)
+  with pytest.raises(UserError, match="config.dataset='nope' is not allowed"):
+    data.load('uci:nope')

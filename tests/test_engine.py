@@ -267,3 +267,28 @@ def test_stacked_inits_run_one_qr_at_a_time_and_equal_each_init_alone():
     np.testing.assert_array_equal(
         jax.flatten_util.ravel_pytree(jax.tree.map(lambda a, r=r: a[r], stacked.params))[0],
         jax.flatten_util.ravel_pytree(alone.params)[0])
+
+
+def test_regression_heads_report_errors_and_nll_in_the_targets_own_units():
+  """Fitting standardised targets, the per-example values equal the NumPy
+  formulas on the rescaled predictions (uncertainty.metrics.gaussian_nll)."""
+  from dl_course.engine.steps import gaussian_head, make_regression_fns
+  from dl_course.uncertainty import metrics
+  rng = np.random.default_rng(0)
+  outputs, y = rng.normal(size=(16, 2)).astype(np.float32), rng.normal(size=16).astype(np.float32)
+  mean_y, scale = 50.0, 7.0
+  mean, variance = (np.asarray(a, np.float64) for a in gaussian_head(jnp.asarray(outputs)))
+  loss_fn, per_example = make_regression_fns('gaussian_nll', scale)
+  values = per_example(jnp.asarray(outputs), {'y': jnp.asarray(y)})
+  original_y, original_mean = y * scale + mean_y, mean * scale + mean_y
+  assert float(values['nll'].mean()) == pytest.approx(
+      metrics.gaussian_nll(original_mean, variance * scale ** 2, original_y), rel=1e-5)
+  assert float(values['mse'].mean()) == pytest.approx(
+      metrics.rmse(original_mean, original_y) ** 2, rel=1e-5)
+  loss, logged = loss_fn(jnp.asarray(outputs), {'y': jnp.asarray(y)})
+  assert float(loss) == pytest.approx(metrics.gaussian_nll(mean, variance, y), rel=1e-5)
+  assert float(logged['rmse']) == pytest.approx(metrics.rmse(original_mean, original_y), rel=1e-5)
+  loss_fn, per_example = make_regression_fns('mse', scale)
+  assert float(loss_fn(jnp.asarray(outputs), {'y': jnp.asarray(y)})[0]) == pytest.approx(
+      np.mean((outputs[:, 0] - y) ** 2), rel=1e-5)
+  assert set(per_example(jnp.asarray(outputs), {'y': jnp.asarray(y)})) == {'mse'}

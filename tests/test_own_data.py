@@ -216,3 +216,74 @@ def test_evaluate_scores_a_run_on_another_dataset(tmp_path):
                         '(28, 28, 1)')
   assert_one_line_error(run([sys.executable, '-m', 'experiments.evaluate',
                              f'--workdir={tmp_path}']), 'holds no run (no config.json)')
+
+
+def test_regression_targets_from_csv_and_npz_and_their_bad_values(tmp_path):
+  rng = np.random.default_rng(1)
+  x = rng.normal(size=(40, 2))
+  rows = [f'{a},{b},{3 * a - b:.6f}' for a, b in x]
+  train, test = _load('csv', _write_csv(tmp_path / 'r.csv', rows, header='a,b,price'),
+                      task='regression', label_column='price', test_fraction=0.25)
+  assert train.y.dtype == np.float32 and train.info.num_classes == 0
+  assert (len(train), len(test)) == (30, 10)
+  np.testing.assert_allclose(train.y, 3 * train.x[:, 0] - train.x[:, 1], atol=1e-5)
+  np.savez(tmp_path / 'r.npz', x=x, y=3 * x[:, 0])
+  train, _ = _load('npz', tmp_path / 'r.npz', task='regression')
+  np.testing.assert_allclose(train.y, 3 * train.x[:, 0], atol=1e-5)
+  cases = [
+      ('csv', _write_csv(tmp_path / 'word.csv', ['1,2,3.5', '3,4,cheap', '5,6,1'],
+                         header='a,b,price'), "word.csv, line 3: target 'cheap' is not a finite"),
+      ('csv', _write_csv(tmp_path / 'flat.csv', ['1,2,7', '3,4,7', '5,6,7'], header='a,b,price'),
+       'flat.csv: every training target is 7.0; a regression needs targets that vary'),
+  ]
+  np.savez(tmp_path / 'nan.npz', x=x[:3], y=np.array([1.0, np.nan, 2.0]))
+  cases.append(('npz', tmp_path / 'nan.npz', "nan.npz (x), row 2: target 'nan' is not a finite"))
+  for name, path, expected in cases:
+    with pytest.raises(UserError, match=re.escape(expected)):
+      _load(name, path, task='regression', label_column='price', test_fraction=0.34)
+  (tmp_path / 'pics' / 'a').mkdir(parents=True)
+  with pytest.raises(UserError, match="task='regression' is not allowed with image_folder"):
+    _load('image_folder', tmp_path / 'pics', task='regression')
+  with pytest.raises(UserError, match="config.data.task='ranking' is not allowed"):
+    _load('csv', tmp_path / 'r.csv', task='ranking', label_column='price')
+
+
+REGRESSION = 'experiments/configs/classify/mlp_regression.py:quick'
+
+
+@pytest.mark.slow
+def test_own_csv_regression_through_the_cli_with_both_heads(tmp_path):
+  """The config's quick command keeps its promise (UCI concrete); on a CSV with
+  y = 30 a - 20 b + 100 + noise of s.d. 2, in the target's own units, both heads
+  fit it to an RMSE near 2, and the Gaussian head's NLL is near that of the noise."""
+  quick = run(classify_command(tmp_path / 'concrete', config=REGRESSION))
+  assert quick.returncode == 0 and 'reproduced 1 of 1 claims' in quick.stdout, quick.stderr
+  rng = np.random.default_rng(0)
+  x = rng.normal(size=(600, 2))
+  y = 30 * x[:, 0] - 20 * x[:, 1] + 100 + rng.normal(scale=2.0, size=600)
+  path = _write_csv(tmp_path / 'prices.csv', [f'{a},{b},{t}' for (a, b), t in zip(x, y)],
+                    header='a,b,price')
+  own = ('--config.data.name=csv', f'--config.data.dir={path}',
+         '--config.data.label_column=price')
+  noise_nll = 0.5 * np.log(2 * np.pi * 4.0) + 0.5
+  for loss in ('gaussian_nll', 'mse'):
+    done = run(classify_command(tmp_path / loss, *own, f'--config.loss={loss}',
+                                '--config.claim.max_test_rmse=3.0', config=REGRESSION))
+    assert done.returncode == 0, done.stderr
+    last = json.loads((tmp_path / loss / 'metrics.jsonl').read_text().splitlines()[-1])
+    assert 1.5 < last['test/rmse'] < 3.0 and 'val/rmse' in last
+    assert last['test/rmse'] == pytest.approx(np.sqrt(last['test/mse']))
+    assert ('test/nll' in last) == (loss == 'gaussian_nll')
+    if loss == 'gaussian_nll':
+      assert abs(last['test/nll'] - noise_nll) < 0.3
+      evaluated = run([sys.executable, '-m', 'experiments.evaluate', f'--workdir={tmp_path / loss}'])
+      assert evaluated.returncode == 0, evaluated.stderr
+      scores = json.loads((tmp_path / loss / 'eval.json').read_text())['csv:test']
+      assert scores['test/rmse'] == pytest.approx(last['test/rmse'], rel=1e-4)
+      assert scores['test/nll'] == pytest.approx(last['test/nll'], rel=1e-4)
+  assert_one_line_error(run(classify_command(tmp_path / 'ce', *own, '--config.loss=cross_entropy',
+                                             config=REGRESSION)),
+                        "config.loss='cross_entropy' is not allowed")
+  assert_one_line_error(run(classify_command(tmp_path / 'img', '--config.data.name=mnist5k',
+                                             config=REGRESSION)),
+                        "config.data.task='regression' is not allowed")

@@ -1,4 +1,5 @@
-"""Supervised classification, read top to bottom in stages:
+"""Supervised classification (and regression on your own data), read top to
+bottom in stages:
 config -> mesh -> data -> model -> optimizer -> sharded init or resume ->
 step -> evaluator -> loop -> plots.
 
@@ -15,7 +16,7 @@ import ml_collections
 import numpy as np
 
 from dl_course import data, models
-from dl_course.claims import FINDING, Claim, at_least
+from dl_course.claims import FINDING, Claim, at_least, at_most
 from dl_course.config import check_choice, check_range, to_json_dict
 from dl_course.engine import optimizers
 from dl_course.engine.checkpoint import Checkpointer, abstract_with_sharding
@@ -27,8 +28,9 @@ from dl_course.engine.mesh import check_divisible, make_mesh, replicated
 from dl_course.engine.records import (MetricWriter, check_same_run, is_writer, read_metrics,
                                       write_json, write_manifest)
 from dl_course.engine.state import init_train_state
-from dl_course.engine.steps import (classification_loss, classification_per_example,
-                                    make_eval_sums, make_train_step)
+from dl_course.engine.steps import (REGRESSION_LOSSES, REGRESSION_OUTPUTS, classification_loss,
+                                    classification_per_example, make_eval_sums,
+                                    make_regression_fns, make_train_step)
 from dl_course.errors import ConfigError, StorageError, UserError
 from dl_course.studies import Stopped
 from dl_course import plots
@@ -45,10 +47,14 @@ def default_config() -> ml_collections.ConfigDict:
   # validation_fraction > 0 holds that share of the training rows out (a fixed,
   # seed-independent draw: data.hold_out) and logs val/ metrics beside test/.
   # The other data keys read your own files (csv, npz, image_folder: data/own.py).
+  # task='regression' (csv and npz) reads the label column as real targets; the
+  # model then fits them standardised, with loss 'mse' or 'gaussian_nll' (a mean
+  # and a variance head), and reports RMSE (and NLL) in the target's own units.
   config.data = ml_collections.ConfigDict({
-      'name': 'mnist1d', 'dir': '', 'validation_fraction': 0.0, 'label_column': 'label',
-      'feature_columns': (), 'image_column': '', 'image_shape': (), 'classes': (),
-      'test_fraction': 0.2})
+      'name': 'mnist1d', 'dir': '', 'task': 'classification', 'validation_fraction': 0.0,
+      'label_column': 'label', 'feature_columns': (), 'image_column': '', 'image_shape': (),
+      'classes': (), 'test_fraction': 0.2})
+  config.loss = 'cross_entropy'
   config.model = ml_collections.ConfigDict({'name': 'mlp'})
   config.optimizer = ml_collections.ConfigDict(dict(
       name='adam', learning_rate=1e-2, momentum=0.0, nesterov=False, b1=0.9, b2=0.999,
@@ -66,8 +72,31 @@ def default_config() -> ml_collections.ConfigDict:
   config.progress = True
   # The run's claim: test accuracy at least this (0: no claim), and the published
   # figure with its source, shown beside it ('-' when there is none).
+  # A regression config's claim section holds max_test_rmse instead (0: no claim).
   config.claim = ml_collections.ConfigDict({'min_test_accuracy': 0.0, 'published': '-'})
   return config
+
+
+def is_regression(config) -> bool:
+  return config.data.get('task', 'classification') == 'regression'
+
+
+def _validate_task(config) -> None:
+  check_choice(config, 'data.task', ('classification', 'regression'))
+  if is_regression(config):
+    if config.data.name not in ('csv', 'npz') and not config.data.name.startswith('uci:'):
+      raise ConfigError('data.task', 'regression',
+                        f'classification with data.name={config.data.name!r} (regression reads '
+                        'csv, npz or uci:<name>)')
+    check_choice(config, 'loss', REGRESSION_LOSSES)
+    if config.claim.get('min_test_accuracy'):
+      raise ConfigError('claim.min_test_accuracy', config.claim.min_test_accuracy,
+                        '0 in a regression (its claim is claim.max_test_rmse)')
+  else:
+    check_choice(config, 'loss', ('cross_entropy',))
+    if config.data.name.startswith('uci:'):
+      raise ConfigError('data.task', 'classification',
+                        f'regression with data.name={config.data.name!r} (its targets are real)')
 
 
 def validate(config) -> None:
@@ -83,13 +112,15 @@ def validate(config) -> None:
   check_range(config, 'batch_groups', 1, integer=True)
   check_range(config, 'data.validation_fraction', 0, 0.5)
   check_range(config, 'data.test_fraction', 0, 1, low_open=True)
+  _validate_task(config)
   optimizers.validate(config)
 
 
 def build_model_and_init(config, info):
   """The model, optimizer and init(key) -> TrainState of a config (dataset `info`)."""
   models.check_input_shape(config.model.name, info.input_shape, info.name)
-  model = models.build(config.model, info.num_classes)
+  outputs = REGRESSION_OUTPUTS[config.loss] if is_regression(config) else info.num_classes
+  model = models.build(config.model, outputs)
   tx = optimizers.build(config.optimizer, config.train.num_steps)
 
   def init(key):
@@ -115,6 +146,11 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: pathlib.Path,
   scored = {'test': test}
   if config.data.validation_fraction:
     train, scored['val'] = data.hold_out(train, config.data.validation_fraction)
+  if is_regression(config):
+    train, scored, target_scale = standardise_targets(train, scored)
+    loss_fn, per_example_fn = make_regression_fns(config.loss, target_scale)
+  else:
+    loss_fn, per_example_fn = classification_loss, classification_per_example
   model, tx, init = build_model_and_init(config, train.info)
 
   checkpointer = Checkpointer(workdir / 'checkpoints', config.keep_checkpoints)
@@ -136,16 +172,16 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: pathlib.Path,
       write_json(workdir / 'config.json', to_json_dict(config))
     write_manifest(workdir, seed=config.seed, start_step=start_step or 0)
 
-    eval_sums = make_eval_sums(model.apply, classification_per_example)
+    eval_sums = make_eval_sums(model.apply, per_example_fn)
     if config.dispatch == 'groups':
       run_chunk = make_grouped_chunk_runner(
-          model.apply, tx, classification_loss, mesh=mesh, x=train.x, y=train.y,
+          model.apply, tx, loss_fn, mesh=mesh, x=train.x, y=train.y,
           seed=config.seed, batch_size=config.train.batch_size, num_groups=config.batch_groups)
       evaluate = on_first_device(_split_evaluator(
           eval_sums, first_device_mesh(mesh), scored, config.eval_batch_size), mesh)
     else:
       run_chunk = make_chunk_runner(
-          make_train_step(model.apply, tx, classification_loss), mode=config.dispatch,
+          make_train_step(model.apply, tx, loss_fn), mode=config.dispatch,
           mesh=mesh, x=train.x, y=train.y, seed=config.seed, batch_size=config.train.batch_size)
       evaluate = _split_evaluator(eval_sums, mesh, scored, config.eval_batch_size)
     schedule = Schedule(config.train.num_steps, config.steps_per_dispatch, config.train.eval_every,
@@ -168,13 +204,37 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: pathlib.Path,
           'stopped_by': stop.reason or '--max_chunks'}
 
 
+def target_statistics(train) -> tuple[float, float]:
+  """(mean, standard deviation) of a regression's training targets."""
+  return float(np.mean(train.y, dtype=np.float64)), float(np.std(train.y, dtype=np.float64))
+
+
+def standardise_targets(train, scored: dict):
+  """(train, scored, scale): every split's real targets as (y - mean) / scale, with
+  the training rows' mean and standard deviation `scale` (target_statistics)."""
+  mean, scale = target_statistics(train)
+
+  def standardised(split):
+    return data.Split(x=split.x, y=((split.y - mean) / scale).astype(np.float32), info=split.info)
+  return standardised(train), {k: standardised(v) for k, v in scored.items()}, scale
+
+
 def _split_evaluator(eval_sums, mesh, scored: dict, batch_size: int):
-  """evaluate(state) -> {'test/accuracy': ..., 'val/accuracy': ...} over each split."""
+  """evaluate(state) -> {'test/accuracy': ..., 'val/accuracy': ...} over each split
+  (a regression's mean squared error also as its root, 'rmse')."""
   evaluators = {name: make_evaluator(eval_sums, mesh=mesh, x=split.x, y=split.y,
                                      batch_size=batch_size)
                 for name, split in scored.items()}
-  return lambda state: {f'{name}/{key}': value for name, evaluate in evaluators.items()
-                        for key, value in evaluate(state).items()}
+
+  def evaluate(state):
+    record = {}
+    for name, evaluate_split in evaluators.items():
+      for key, value in evaluate_split(state).items():
+        record[f'{name}/{key}'] = value
+        if key == 'mse':
+          record[f'{name}/rmse'] = float(np.sqrt(value))
+    return record
+  return evaluate
 
 
 def run(config: ml_collections.ConfigDict, workdir: pathlib.Path,
@@ -191,8 +251,15 @@ def run(config: ml_collections.ConfigDict, workdir: pathlib.Path,
 
 
 def claims(config, summary: dict) -> list[Claim]:
-  """Test accuracy at least config.claim.min_test_accuracy (no claim when 0); with
-  several seeds (`num_seeds` in the summary) the mean."""
+  """Test accuracy at least config.claim.min_test_accuracy (no claim when 0), or for
+  a regression test RMSE at most config.claim.max_test_rmse; with several seeds
+  (`num_seeds` in the summary) the mean."""
+  if is_regression(config):
+    if not config.claim.get('max_test_rmse'):
+      return []
+    return [at_most(f'{config.data.name} {config.model.name} test RMSE ({config.loss})',
+                    summary['test/rmse'], config.claim.max_test_rmse, digits=3, fmt='g',
+                    published=config.claim.published, kind=FINDING)]
   if not config.claim.min_test_accuracy:
     return []
   seeds = summary.get('num_seeds', 1)

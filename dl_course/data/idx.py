@@ -68,15 +68,17 @@ def _find(folder: pathlib.Path, stem: str) -> pathlib.Path:
       f'it as config.data.dir')
 
 
-@register('idx')
-def idx(data_dir=None):
+@register('idx', per_split=True)
+def idx(data_dir=None, splits=('train', 'test')):
   if not data_dir:
     raise DataNotFoundError(
         'dataset idx needs config.data.dir: a folder with the MNIST-format files '
         'train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], t10k-...')
   folder = pathlib.Path(data_dir).expanduser()
-  splits, missing = {}, {}
+  wanted, splits, missing = splits, {}, {}
   for split, (images, labels) in _FILES.items():
+    if split not in wanted:
+      continue
     try:  # a split whose files are absent is left out: one split may be all a run needs
       image_path, label_path = _find(folder, images), _find(folder, labels)
     except DataNotFoundError as e:
@@ -87,6 +89,6 @@ def idx(data_dir=None):
       raise UserError(f'{folder}: {split} has {len(x)} images but {len(y)} labels')
     splits[split] = (x[..., None] / 255.0, y)
   if not splits:
-    raise missing['train']
+    raise next(iter(missing.values()))
   absent = ', '.join(f'{split} ({" and ".join(_FILES[split])}[.gz])' for split in missing)
   return splits, f'IDX files in {folder}' + (f'; no {absent} there' if absent else '')

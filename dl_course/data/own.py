@@ -17,7 +17,9 @@ how to read it:
                 `image_shape` every image must have the same size.
 
 Labels may be any strings or numbers; the classes are their sorted distinct
-values (or `classes`, when given: then any other label is an error). Where no
+values (or `classes`, when given: then any other label is an error). With
+`task='regression'` (csv and npz) the label column or `y` holds real targets
+instead: each must be a finite number, and they must not all be equal. Where no
 test split is given, a fixed, seed-independent `test_fraction` of the rows is
 the test split. Every data problem is one line naming the file and the line (CSV), row
 (npz, from 1), column or image.
@@ -74,6 +76,43 @@ def class_indices(labels: np.ndarray, names: tuple[str, ...], where: str,
     raise UserError(f'{where}, {row_word} {first + row_offset}: label {text[first]!r} is not '
                     f'one of the classes ({", ".join(names[:20])})')
   return np.asarray([index[t] for t in text], np.int32)
+
+
+TASKS = ('classification', 'regression')
+
+
+def _task(options, kind: str) -> str:
+  task = options.get('task', 'classification')
+  if task not in TASKS:
+    raise UserError(f'config.data.task={task!r} is not allowed: one of {", ".join(TASKS)}')
+  if task == 'regression' and kind == 'image_folder':
+    raise UserError('config.data.task=\'regression\' is not allowed with image_folder (its '
+                    'labels are its class folders): use a csv with an image_column')
+  return task
+
+
+def real_targets(labels: np.ndarray, where: str, row_offset: int = 1,
+                 row_word: str = 'row') -> np.ndarray:
+  """Regression targets as float32; a value that is not a finite number is an
+  error naming its row (row i of `labels` is `row_word` i + row_offset of `where`)."""
+  text = np.asarray(labels).astype(str)
+  values = np.full(len(text), np.nan)
+  for i, t in enumerate(text):
+    try:
+      values[i] = float(t)
+    except ValueError:
+      pass
+  bad = np.flatnonzero(~np.isfinite(values))
+  if len(bad):
+    raise UserError(f'{where}, {row_word} {bad[0] + row_offset}: target {str(text[bad[0]])!r} is not '
+                    'a finite number (config.data.task=\'regression\')')
+  return values.astype(np.float32)
+
+
+def _check_targets_vary(train_y: np.ndarray, where: str) -> None:
+  if np.ptp(train_y) == 0:
+    raise UserError(f'{where}: every training target is {float(train_y[0])!r}; a regression '
+                    'needs targets that vary')
 
 
 def _check_two_classes(train_y: np.ndarray, names: tuple[str, ...], where: str) -> None:
@@ -178,16 +217,22 @@ def csv(data_dir=None, options=None):
     raise DataNotFoundError(f'dataset csv: {files["train"]} does not exist (a folder needs '
                             'train.csv, and test.csv if the test rows are not to be drawn)')
   files = {split: f for split, f in files.items() if f.exists()}
+  task = _task(options, 'csv')
   read = {split: _read_csv(f, options, shape) for split, f in files.items()}
   names = class_names([labels for _, labels in read.values()], options.get('classes'))
   # Data row r (from 0) is line r + 2 of the file: line 1 is the header.
-  parts = {split: (x, class_indices(labels, names, str(files[split]), 2, 'line'))
+  parts = {split: (x, real_targets(labels, str(files[split]), 2, 'line')
+                   if task == 'regression' else
+                   class_indices(labels, names, str(files[split]), 2, 'line'))
            for split, (x, labels) in read.items()}
   if 'test' not in parts:
     parts = _split_off_test(*parts['train'], options.get('test_fraction', 0.2), str(path))
   elif parts['train'][0].shape[1] != parts['test'][0].shape[1]:
     raise UserError(f'{files["test"]} has {parts["test"][0].shape[1]} features but '
                     f'{files["train"]} has {parts["train"][0].shape[1]}')
+  if task == 'regression':
+    _check_targets_vary(parts['train'][1], str(files['train']))
+    return parts, f'CSV {", ".join(map(str, files.values()))}; real targets'
   _check_two_classes(parts['train'][1], names, str(files['train']))
   return parts, f'CSV {", ".join(map(str, files.values()))}; classes {", ".join(names)}'
 
@@ -208,6 +253,7 @@ def npz(data_dir=None, options=None):
   else:
     raise UserError(f'{path} holds {", ".join(sorted(arrays)) or "no arrays"}; it needs x and y '
                     '(and optionally split), or x_train, y_train, x_test and y_test')
+  task = _task(options, 'npz')
   names = class_names([y for _, y, _ in given.values()], options.get('classes'))
   parts = {}
   for split, (x, y, where) in given.items():
@@ -219,7 +265,8 @@ def npz(data_dir=None, options=None):
     if not finite.all():
       raise UserError(f'{where}, row {int(np.flatnonzero(~finite)[0]) + 1}: x holds NaN or '
                       'infinity')
-    parts[split] = (x, class_indices(y, names, where))
+    parts[split] = (x, real_targets(y, where) if task == 'regression' else
+                    class_indices(y, names, where))
   if 'all' in parts:
     x, y = parts.pop('all')
     if 'split' in arrays:
@@ -231,6 +278,9 @@ def npz(data_dir=None, options=None):
       parts = {'train': (x[~test], y[~test]), 'test': (x[test], y[test])}
     else:
       parts = _split_off_test(x, y, options.get('test_fraction', 0.2), str(path))
+  if task == 'regression':
+    _check_targets_vary(parts['train'][1], str(path))
+    return parts, f'npz {path}; real targets'
   _check_two_classes(parts['train'][1], names, str(path))
   return parts, f'npz {path}; classes {", ".join(names)}'
 
@@ -253,6 +303,7 @@ def _class_folders(folder: pathlib.Path) -> dict[str, list[pathlib.Path]]:
 def image_folder(data_dir=None, options=None):
   options = options or {}
   path, shape = _path(data_dir, 'image_folder'), _options_shape(options)
+  _task(options, 'image_folder')
   if not path.is_dir():
     raise UserError(f'dataset image_folder: config.data.dir={str(path)!r} is not a folder')
   layout = ({'train': path / 'train', 'test': path / 'test'} if (path / 'train').is_dir()

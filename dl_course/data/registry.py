@@ -1,12 +1,16 @@
 """The dataset registry: `load(name, split)` returns in-memory numpy arrays.
 
 Every dataset here is a pair of splits ('train', 'test') of inputs `x` (float32,
-shape [N, *input_shape]) and integer labels `y` ([N], int32), plus metadata.
+shape [N, *input_shape]) and integer labels `y` ([N], int32), plus metadata; your
+own csv or npz data with `task='regression'` has real targets `y` ([N], float32)
+and num_classes 0.
 Names:
   embedded (offline, shipped by pip packages): mnist1d, digits, mnist5k
   toy generators: moons, blobs
   local files: idx (MNIST-format IDX files in `data_dir`)
   TFDS: 'tfds:<name>' (e.g. tfds:mnist) read through `tfds.data_source`
+  UCI regression: 'uci:<name>' (e.g. uci:concrete), the benchmark's first standard
+    split, inputs standardised with the training rows' statistics, real targets
 """
 from __future__ import annotations
 
@@ -46,15 +50,21 @@ Builder = Callable[[str | None], tuple[dict[str, tuple[np.ndarray, np.ndarray]],
 _BUILDERS: dict[str, Builder] = {}
 # Builders of your own data also take the reading options of config.data (own.py).
 _TAKES_OPTIONS: set[str] = set()
-OPTION_KEYS = ('label_column', 'feature_columns', 'image_column', 'image_shape', 'classes',
+# Builders that read only the splits asked for (they take `splits=`): a run that
+# needs only the test split never reads the training files.
+_PER_SPLIT: set[str] = set()
+OPTION_KEYS = ('task', 'label_column', 'feature_columns', 'image_column', 'image_shape', 'classes',
                'test_fraction')
 
 
-def register(name: str, takes_options: bool = False) -> Callable[[Builder], Builder]:
+def register(name: str, takes_options: bool = False, per_split: bool = False
+             ) -> Callable[[Builder], Builder]:
   def decorator(builder: Builder) -> Builder:
     _BUILDERS[name] = builder
     if takes_options:
       _TAKES_OPTIONS.add(name)
+    if per_split:
+      _PER_SPLIT.add(name)
     return builder
   return decorator
 
@@ -74,7 +84,18 @@ def from_config(data_config, split: str) -> 'Split':
 
 
 def names() -> list[str]:
-  return sorted(_BUILDERS) + ['tfds:<name>']
+  return sorted(_BUILDERS) + ['tfds:<name>', 'uci:<name>']
+
+
+def _uci_first_split(name: str):
+  from dl_course.data import uci_benchmark  # pylint: disable=import-outside-toplevel
+  dataset = uci_benchmark.load(name)
+  train, test = dataset.splits[0]
+  mean, scale = dataset.x[train].mean(0), dataset.x[train].std(0)
+  scale[scale == 0] = 1.0
+  x = (dataset.x - mean) / scale
+  return ({'train': (x[train], dataset.y[train]), 'test': (x[test], dataset.y[test])},
+          f'UCI {name}, standard split 0 of {len(dataset.splits)} (dl_course/data/uci)')
 
 
 # Validation rows come from this fixed stream, not from a run's seed: every seed and
@@ -110,7 +131,8 @@ def load(name: str, split: str = 'train', data_dir: str | None = None,
   are (key, value) pairs for the builders of your own data (options_of)."""
   if split not in SPLITS:
     raise UserError(f'split {split!r} is unknown; allowed: {", ".join(SPLITS)}')
-  splits, info = _load_all(name, data_dir or None, tuple(options))
+  only = (split,) if name in _PER_SPLIT else None
+  splits, info = _load_all(name, data_dir or None, tuple(options), only)
   if split not in splits:  # a local dataset may hold only some splits
     raise DataNotFoundError(f'dataset {name} has no {split!r} split: {info.source}')
   x, y = splits[split]
@@ -118,16 +140,21 @@ def load(name: str, split: str = 'train', data_dir: str | None = None,
 
 
 def info(name: str, data_dir: str | None = None, options: tuple = ()) -> DatasetInfo:
-  return _load_all(name, data_dir or None, tuple(options))[1]
+  return load(name, 'train', data_dir, options).info
 
 
 @functools.lru_cache(maxsize=16)
-def _load_all(name: str, data_dir: str | None, options: tuple = ()):
+def _load_all(name: str, data_dir: str | None, options: tuple = (),
+              only: tuple[str, ...] | None = None):
   if name.startswith('tfds:'):
     from dl_course.data import tfds_source  # Imports tfds only when asked for.
     splits, source = tfds_source.build(name.removeprefix('tfds:'), data_dir)
+  elif name.startswith('uci:'):
+    splits, source = _uci_first_split(name.removeprefix('uci:'))
   elif name in _TAKES_OPTIONS:
     splits, source = _BUILDERS[name](data_dir, dict(options))
+  elif name in _PER_SPLIT:
+    splits, source = _BUILDERS[name](data_dir, splits=only or SPLITS)
   elif name in _BUILDERS:
     splits, source = _BUILDERS[name](data_dir)
   else:
@@ -136,7 +163,8 @@ def _load_all(name: str, data_dir: str | None, options: tuple = ()):
   for arr in (a for pair in splits.values() for a in pair):
     arr.flags.writeable = False  # Cached arrays are shared: keep them immutable.
   x_train, _ = next(iter(splits.values()))
-  num_classes = int(max(y.max() for _, y in splits.values())) + 1
+  regression = np.issubdtype(next(iter(splits.values()))[1].dtype, np.floating)
+  num_classes = 0 if regression else int(max(y.max() for _, y in splits.values())) + 1
   info_ = DatasetInfo(
       name=name, num_classes=num_classes, input_shape=tuple(x_train.shape[1:]),
       num_examples={k: len(v[1]) for k, v in splits.items()}, source=source)
@@ -144,4 +172,6 @@ def _load_all(name: str, data_dir: str | None, options: tuple = ()):
 
 
 def _standardise_arrays(x, y) -> tuple[np.ndarray, np.ndarray]:
-  return np.ascontiguousarray(x, np.float32), np.ascontiguousarray(y, np.int32)
+  """float32 inputs; int32 class labels, or float32 real targets (regression)."""
+  targets = np.float32 if np.issubdtype(np.asarray(y).dtype, np.floating) else np.int32
+  return np.ascontiguousarray(x, np.float32), np.ascontiguousarray(y, targets)

@@ -25,6 +25,49 @@ def classification_per_example(logits_BC, batch):
   return {'loss': losses_B, 'accuracy': (jnp.argmax(logits_BC, -1) == batch['y']).astype(jnp.float32)}
 
 
+def gaussian_head(outputs_B2):
+  """(mean, variance): variance = softplus + 1e-6, as in Lakshminarayanan et al. 2017."""
+  return outputs_B2[:, 0], jax.nn.softplus(outputs_B2[:, 1]) + 1e-6
+
+
+REGRESSION_LOSSES = ('mse', 'gaussian_nll')
+# Outputs of the model per loss: the mean, or the mean and a raw variance.
+REGRESSION_OUTPUTS = {'mse': 1, 'gaussian_nll': 2}
+
+
+def make_regression_fns(loss: str, target_scale: float):
+  """(loss_fn, per_example_fn) for targets standardised by `target_scale` (the
+  training targets' standard deviation): the model fits standardised targets, and
+  evaluation reports squared error and NLL in the target's own units."""
+  log_scale = jnp.log(target_scale)
+
+  def terms(outputs_BO, y_B):
+    if loss == 'mse':
+      mean, variance = outputs_BO[:, 0], None
+    else:
+      mean, variance = gaussian_head(outputs_BO)
+    squared_B = (mean - y_B) ** 2
+    if variance is None:
+      return squared_B, squared_B
+    nll_B = 0.5 * jnp.log(2 * jnp.pi * variance) + 0.5 * squared_B / variance
+    return squared_B, nll_B
+
+  def loss_fn(outputs_BO, batch):
+    squared_B, objective_B = terms(outputs_BO, batch['y'])
+    return objective_B.mean(), {'loss': objective_B.mean(),
+                                'rmse': jnp.sqrt(squared_B.mean()) * target_scale}
+
+  def per_example_fn(outputs_BO, batch):
+    squared_B, objective_B = terms(outputs_BO, batch['y'])
+    # 'mse' is averaged over examples first; its square root is the split's RMSE.
+    values = {'mse': squared_B * target_scale ** 2}
+    if loss == 'gaussian_nll':
+      values['nll'] = objective_B + log_scale
+    return values
+
+  return loss_fn, per_example_fn
+
+
 def make_train_step(apply_fn, tx: optax.GradientTransformation, loss_fn: Callable,
                     adversarial_epsilon=None):
   """One SGD-family update; logs grad and param norms (the NaN guard reads them).

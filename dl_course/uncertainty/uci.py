@@ -33,6 +33,7 @@ import optax
 from scipy import special
 
 from dl_course.data.sampler import chunk_indices
+from dl_course.engine.steps import gaussian_head
 
 PRIOR_LENGTH_SCALE = 1e-2
 
@@ -95,11 +96,6 @@ def mlp_apply(params, x_BD, dropout_rate, uniforms):
   input_uniform, hidden_uniform = uniforms if uniforms is not None else (None, None)
   h = jax.nn.relu(dropout(x_BD, dropout_rate, input_uniform) @ params['w1'] + params['b1'])
   return dropout(h, dropout_rate, hidden_uniform) @ params['w2'] + params['b2']
-
-
-def gaussian_head(outputs_B2):
-  """(mean, variance): variance = softplus + 1e-6, as in Lakshminarayanan et al."""
-  return outputs_B2[:, 0], jax.nn.softplus(outputs_B2[:, 1]) + 1e-6
 
 
 # Steps per compiled segment: bounds the batch indices held at once (protein's
