@@ -6,6 +6,10 @@
   python -m launch.reproduce all                      # every family
   python -m launch.reproduce --list                   # families and studies
 
+On a GPU the runs use XLA's deterministic ops (--xla_gpu_deterministic_ops=true
+is added to XLA_FLAGS, and so to each run's manifest and replay command), so two
+reproductions give the same records; --nogpu_deterministic trades that for speed.
+
 Studies come from experiments/registry.py. Each writes <workdir>/<study>/ (its
 records and figures); the run writes <workdir>/summary.md. Exits 0 only if every
 claim passes and every threshold in each config's `claim` section decides one of
@@ -16,6 +20,7 @@ variant's rows say `quick:` before the target they test.
 """
 from __future__ import annotations
 
+import os
 import pathlib
 import subprocess
 import sys
@@ -35,6 +40,17 @@ from experiments import cli, registry
 _FULL = flags.DEFINE_bool('full', False, 'Run at the published scale instead of the quick variant.')
 _WORKDIR = flags.DEFINE_string('workdir', None, 'Where the runs go (default: a new temp dir).')
 _LIST = flags.DEFINE_bool('list', False, 'List the families and their studies, then exit.')
+_GPU_DETERMINISTIC = flags.DEFINE_bool(
+    'gpu_deterministic', True, 'On a GPU, deterministic XLA ops (slower): two runs give the '
+    'same records. No effect on a CPU, which is deterministic anyway.')
+GPU_DETERMINISM_FLAG = '--xla_gpu_deterministic_ops=true'
+
+
+def with_gpu_determinism(xla_flags: str) -> str:
+  """XLA_FLAGS with deterministic GPU ops on (kept as it is if they already say so)."""
+  if '--xla_gpu_deterministic_ops' in xla_flags:
+    return xla_flags
+  return f'{xla_flags} {GPU_DETERMINISM_FLAG}'.strip()
 
 
 def run_variant(study: Study, arg: str, workdir: pathlib.Path) -> dict:
@@ -124,6 +140,8 @@ def main(argv):
   if _LIST.value:
     print(list_studies())
     return
+  if _GPU_DETERMINISTIC.value:  # before any device is touched: XLA reads it once
+    os.environ['XLA_FLAGS'] = with_gpu_determinism(os.environ.get('XLA_FLAGS', ''))
   names = [n for part in argv[1:] for n in part.split(',') if n]
   studies = registry.select(names)
   logging.set_verbosity(logging.ERROR)

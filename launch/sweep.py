@@ -2,17 +2,26 @@
 
   python -m launch.sweep --config=experiments/configs/mnist1d/mlp.py:quick \\
       --sweep='optimizer.learning_rate=1e-3,3e-3,1e-2' [--sweep='train.batch_size=50,100'] \\
-      --seeds=0:5 --workdir=runs/lr_sweep [--workers=2]
+      --seeds=0:5 --workdir=runs/lr_sweep [--executor=local --workers=2]
+  ... --executor=slurm [--processes_per_task=2 --cpus_per_task=4 --time=2:00:00
+      --slurm_args='--partition=gpu --gres=gpu:1'] [--wait]
 
 Every combination of the --sweep lists (a grid) runs once per seed in
-WORKDIR/<key=value,...>/seed=<s>/, started as its own process by a local pool
-of --workers (each run sees the machine's devices; one worker per machine is
-the fastest for jit-heavy runs, more help with small ones). The sweep writes
-WORKDIR/sweep.json (config, points, seeds, every command) first; a rerun of the
-same command skips finished runs and resumes the others from their checkpoints.
-Each run's output goes to its folder's log.txt. `python -m launch.aggregate
-WORKDIR` tabulates and plots the results. Only the local executor exists so far
-(no SLURM, no multi-process runs).
+WORKDIR/<key=value,...>/seed=<s>/. The sweep writes WORKDIR/sweep.json (config,
+points, seeds, every command) first; a rerun of the same command skips finished
+runs and resumes the others from their checkpoints. Each run's output goes to
+its folder's log.txt. `python -m launch.aggregate WORKDIR` tabulates and plots
+the results.
+
+Executors:
+  local  a pool of --workers processes on this machine (each run sees all its
+         devices; one worker is the fastest for jit-heavy runs, more help small ones).
+  slurm  one sbatch array (WORKDIR/slurm/sweep.sbatch), a task per point and seed,
+         each `launch.sweep_task`: it runs its experiments.main (under srun with
+         --processes_per_task > 1: one jax.distributed process per SLURM task),
+         and on SIGTERM (a time limit, preemption or `scancel --batch
+         --signal=TERM`) the run checkpoints and the task requeues itself; the
+         requeued task resumes bit-identically. Logs: WORKDIR/slurm/<job>_<task>.out.
 """
 from __future__ import annotations
 
@@ -20,13 +29,19 @@ import concurrent.futures
 import itertools
 import json
 import pathlib
+import shlex
+import shutil
 import subprocess
 import sys
+import time
+from collections.abc import Sequence
 
 from absl import flags
 
 from dl_course.errors import UserError
 from experiments import cli
+
+REPO = pathlib.Path(__file__).resolve().parent.parent
 
 _CONFIG = flags.DEFINE_string('config', None, 'The config file (path[:arg]) every run uses.')
 _SWEEP = flags.DEFINE_multi_string('sweep', [], 'key=v1,v2,...: the values of one config key; '
@@ -36,6 +51,16 @@ _WORKDIR = flags.DEFINE_string('workdir', None, 'Where the sweep\'s runs go.')
 _WORKERS = flags.DEFINE_integer('workers', 1, 'Runs at a time.', lower_bound=1)
 _TIMEOUT = flags.DEFINE_float('run_timeout', 0, 'Seconds before a run is killed (0: none).',
                               lower_bound=0)
+_EXECUTOR = flags.DEFINE_enum('executor', 'local', ['local', 'slurm'],
+                              'Where the runs go: a local process pool, or a SLURM array.')
+_PROCESSES = flags.DEFINE_integer('processes_per_task', 1, 'slurm: processes (SLURM tasks, '
+                                  'one jax.distributed run) per point and seed.', lower_bound=1)
+_CPUS = flags.DEFINE_integer('cpus_per_task', 1, 'slurm: CPUs per process.', lower_bound=1)
+_TIME = flags.DEFINE_string('time', '', 'slurm: each task\'s time limit (sbatch --time); the '
+                            'task gets SIGTERM 120 s before it, checkpoints and requeues.')
+_SLURM_ARGS = flags.DEFINE_string('slurm_args', '', 'slurm: more sbatch options, e.g. '
+                                  '\'--partition=gpu --gres=gpu:1\'.')
+_WAIT = flags.DEFINE_bool('wait', False, 'slurm: wait until every task has ended.')
 
 FINISHED_CODES = (0, cli.EXIT_CLAIM_FAILED)  # 3: it ran to its end; a claim missed
 
@@ -89,17 +114,70 @@ def plan(config: str, axes, seeds: list[int], workdir: pathlib.Path) -> list[dic
   return tasks
 
 
-def run_task(task: dict, timeout: float) -> int:
+def is_finished(task: dict) -> bool:
+  return (pathlib.Path(task['workdir']) / 'summary.json').exists()
+
+
+def start_task(task: dict, prefix: Sequence[str] = ()) -> subprocess.Popen:
+  """The task's run as a child writing to its folder's log.txt."""
   folder = pathlib.Path(task['workdir'])
-  if (folder / 'summary.json').exists():
-    return 0  # finished before
   folder.mkdir(parents=True, exist_ok=True)
   with open(folder / 'log.txt', 'ab') as log:
-    try:
-      return subprocess.run(task['command'], stdout=log, stderr=subprocess.STDOUT,
-                            timeout=timeout or None, check=False).returncode
-    except subprocess.TimeoutExpired:
-      return -9
+    return subprocess.Popen([*prefix, *task['command']], stdout=log, stderr=subprocess.STDOUT)
+
+
+def run_task(task: dict, timeout: float) -> int:
+  if is_finished(task):
+    return 0  # finished before
+  child = start_task(task)
+  try:
+    return child.wait(timeout=timeout or None)
+  except subprocess.TimeoutExpired:
+    child.kill()
+    child.wait()
+    return -9
+
+
+def sbatch_script(workdir: pathlib.Path, num_tasks: int, *, processes: int, cpus: int,
+                  time_limit: str, extra: str) -> str:
+  """The array job: task i runs sweep.json's task i through launch.sweep_task."""
+  lines = ['#!/bin/bash', f'#SBATCH --job-name=sweep_{workdir.name}',
+           f'#SBATCH --array=0-{num_tasks - 1}', f'#SBATCH --ntasks={processes}',
+           f'#SBATCH --cpus-per-task={cpus}', f'#SBATCH --chdir={REPO}',
+           f'#SBATCH --output={workdir.resolve()}/slurm/%A_%a.out', '#SBATCH --open-mode=append',
+           '#SBATCH --requeue', '#SBATCH --signal=B:TERM@120']
+  if time_limit:
+    lines.append(f'#SBATCH --time={time_limit}')
+  lines += [f'#SBATCH {option}' for option in shlex.split(extra)]
+  # exec: the task runner is the batch step itself, so `scancel --batch` and the
+  # time-limit signal reach it, and it passes them on to the run.
+  lines.append(f'exec {shlex.quote(sys.executable)} -m launch.sweep_task '
+               f'{shlex.quote(str((workdir / "sweep.json").resolve()))}')
+  return '\n'.join(lines) + '\n'
+
+
+def submit_to_slurm(workdir: pathlib.Path, tasks: list[dict]) -> str:
+  """Submits the array of the unfinished tasks' sweep; returns the job id."""
+  if not shutil.which('sbatch'):
+    raise UserError('--executor=slurm needs sbatch on PATH (a SLURM login node); '
+                    'for a one-node cluster on this machine run launch/slurm_local.sh as root')
+  script = workdir / 'slurm' / 'sweep.sbatch'
+  script.parent.mkdir(exist_ok=True)
+  script.write_text(sbatch_script(workdir, len(tasks), processes=_PROCESSES.value,
+                                  cpus=_CPUS.value, time_limit=_TIME.value,
+                                  extra=_SLURM_ARGS.value))
+  done = subprocess.run(['sbatch', '--parsable', str(script)], capture_output=True, text=True,
+                        check=False)
+  if done.returncode:
+    raise UserError(f'sbatch refused {script}: '
+                    + (done.stderr.strip().splitlines() or ['no message'])[-1])
+  return done.stdout.strip().split(';')[0]
+
+
+def wait_for_slurm(job: str) -> None:
+  while subprocess.run(['squeue', '--noheader', '--jobs', job], capture_output=True, text=True,
+                       check=False).stdout.strip():
+    time.sleep(5)
 
 
 def main(argv):
@@ -117,9 +195,26 @@ def main(argv):
   if check.returncode:
     raise UserError((check.stderr.strip().splitlines() or ['the first run\'s flags are bad'])[-1]
                     .removeprefix('error: '))
+  if _PROCESSES.value > 1 and _EXECUTOR.value != 'slurm':
+    raise UserError('--processes_per_task > 1 needs --executor=slurm (its processes are SLURM '
+                    'tasks, joined by jax.distributed)')
   workdir.mkdir(parents=True, exist_ok=True)
   (workdir / 'sweep.json').write_text(json.dumps(
-      {'config': _CONFIG.value, 'axes': dict(axes), 'seeds': seeds, 'tasks': tasks}, indent=1))
+      {'config': _CONFIG.value, 'axes': dict(axes), 'seeds': seeds,
+       'processes_per_task': _PROCESSES.value, 'tasks': tasks}, indent=1))
+  if _EXECUTOR.value == 'slurm':
+    job = submit_to_slurm(workdir, tasks)
+    print(f'SLURM array job {job}: {len(tasks)} tasks; logs in {workdir / "slurm"}; '
+          f'squeue --jobs {job}', flush=True)
+    if not _WAIT.value:
+      return
+    wait_for_slurm(job)
+    unfinished = [t['workdir'] for t in tasks if not is_finished(t)]
+    if unfinished:
+      cli.fail(f'{len(unfinished)} of {len(tasks)} runs did not finish, first: '
+               f'{unfinished[0]}/log.txt', cli.EXIT_FAULT)
+    print(f'{len(tasks)} runs in {workdir}; aggregate: python -m launch.aggregate {workdir}')
+    return
   failed = []
   with concurrent.futures.ThreadPoolExecutor(_WORKERS.value) as pool:
     futures = {pool.submit(run_task, task, _TIMEOUT.value): task for task in tasks}

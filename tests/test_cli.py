@@ -169,3 +169,12 @@ def test_the_resume_check_fails_when_the_resumed_records_differ(tmp_path, monkey
   monkeypatch.setattr(guard_walk, '_run', fake_run(0.6))
   outcome = guard_walk.check_resume(study, tmp_path / 'differs', 10)
   assert not outcome.passed and 'differs' in outcome.detail
+
+
+def test_reproduce_turns_gpu_determinism_on_once():
+  from launch.reproduce import GPU_DETERMINISM_FLAG, with_gpu_determinism
+  assert with_gpu_determinism('') == GPU_DETERMINISM_FLAG
+  assert with_gpu_determinism('--xla_force_host_platform_device_count=4') == (
+      f'--xla_force_host_platform_device_count=4 {GPU_DETERMINISM_FLAG}')
+  assert with_gpu_determinism('--xla_gpu_deterministic_ops=false') == (
+      '--xla_gpu_deterministic_ops=false')  # the user's own choice stands

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import subprocess
 import sys
 
 import pytest
 
-from tests.helpers import run
+from tests.helpers import REPO, run
 from tests.test_cli import assert_one_line_error
 
 SWEEP = [sys.executable, '-m', 'launch.sweep']
@@ -89,3 +91,17 @@ def test_a_local_sweep_runs_every_point_and_seed_and_a_rerun_skips_finished_ones
 def test_bad_sweeps_are_one_line(tmp_path, flags_, expected):
   assert_one_line_error(run([*SWEEP, '--config=experiments/configs/mnist1d/logreg.py:quick',
                              f'--workdir={tmp_path}', *flags_]), expected)
+
+
+def test_the_slurm_executor_without_sbatch_is_one_line(tmp_path):
+  """Without sbatch on PATH (here: only the interpreter's folder), one line saying
+  how to get a cluster; nothing submitted."""
+  env = {**os.environ, 'PATH': os.path.dirname(sys.executable)}
+  done = subprocess.run([*SWEEP, '--config=experiments/configs/mnist1d/logreg.py:quick',
+                         f'--workdir={tmp_path}', '--executor=slurm'], cwd=REPO, env=env,
+                        capture_output=True, text=True, timeout=120, check=False)
+  assert_one_line_error(done, '--executor=slurm needs sbatch on PATH')
+  assert not (tmp_path / 'slurm').exists()
+  assert_one_line_error(run([*SWEEP, '--config=experiments/configs/mnist1d/logreg.py:quick',
+                             f'--workdir={tmp_path}', '--processes_per_task=2']),
+                        '--processes_per_task > 1 needs --executor=slurm')
