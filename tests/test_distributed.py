@@ -1,14 +1,17 @@
 """Two local processes under jax.distributed (gloo), 2 CPU devices each, against
-one process with 4: the same run. Test metrics come out bit-identical; the
-training metrics, reduced across processes by gloo in another order than
-in-process, agree to float32 rounding. Process 0 alone writes records; the
-checkpoints are multi-process, and a stopped 2-process run resumes to the very
-records of an uninterrupted one."""
+one process with 4: the same run. For the classifier the test metrics come out
+bit-identical, and the training metrics, reduced across processes by gloo in
+another order than in-process, agree to float32 rounding; RL seeds sharded over
+both processes and a vmapped grid study give byte-identical records. Process 0
+alone writes records; the checkpoints are multi-process, and a stopped 2-process
+run resumes to the very records of an uninterrupted one."""
 from __future__ import annotations
 
+import functools
 import json
 import socket
 import subprocess
+import sys
 
 import pytest
 
@@ -24,11 +27,19 @@ def _free_port() -> int:
     return s.getsockname()[1]
 
 
-def _two_processes(workdir, *extra) -> list[subprocess.CompletedProcess]:
+def _study_command(config: str, workdir, *overrides) -> list[str]:
+  return [sys.executable, '-m', 'experiments.main', f'--config={config}', f'--workdir={workdir}',
+          *overrides]
+
+
+def _two_processes(workdir, *extra, command=None) -> list[subprocess.CompletedProcess]:
+  """Two processes of 2 devices each; `command(workdir, *flags)` builds each one's
+  command (default: the MLP classifier with SHORT)."""
+  command = command or (lambda folder, *flags: classify_command(folder, *SHORT, *flags))
   port = _free_port()
   processes = [subprocess.Popen(
-      classify_command(workdir, *SHORT, *extra, f'--coordinator_address=localhost:{port}',
-                       '--num_processes=2', f'--process_id={rank}'),
+      command(workdir, *extra, f'--coordinator_address=localhost:{port}',
+              '--num_processes=2', f'--process_id={rank}'),
       cwd=REPO, env=env_with_devices(2), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
       for rank in (0, 1)]
   done = []
@@ -75,6 +86,35 @@ def test_two_processes_of_two_devices_train_the_run_of_one_process_of_four(tmp_p
     assert done.returncode == 2 and 'Traceback' not in done.stderr, done.stderr[-2000:]
     assert "config.dispatch='groups' is not allowed: scan or loop in a multi-process run" in (
         done.stderr)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('config,overrides', [
+    ('experiments/configs/rl/ppo_cartpole.py:quick',
+     ('--config.num_seeds=4', '--config.total_timesteps=50000', '--config.chunk_updates=25')),
+    ('experiments/configs/implicit_regularisation/double_descent.py:quick', ()),
+], ids=['rl_seeds_sharded_over_processes', 'grid_study'])
+def test_rl_seeds_and_a_grid_study_on_two_processes_match_one_process_byte_for_byte(
+    tmp_path, config, overrides):
+  """4 PPO seeds, one per device, two on each process (their metrics gathered
+  across processes); and a grid study, whose runs every process computes on its
+  own first device (engine/grid.py). Both also stop and resume across processes."""
+  one = subprocess.run(_study_command(config, tmp_path / 'one', *overrides), cwd=REPO,
+                       env=env_with_devices(4), capture_output=True, text=True, timeout=300)
+  assert one.returncode == 0, one.stderr[-2000:]
+  command = functools.partial(_study_command, config)
+  for done in _two_processes(tmp_path / 'two', *overrides, command=command):
+    assert done.returncode == 0, done.stderr[-2000:]
+  for name in ('metrics.jsonl', 'summary.json'):
+    assert (tmp_path / 'one' / name).read_bytes() == (tmp_path / 'two' / name).read_bytes(), name
+  for done in _two_processes(tmp_path / 'resumed', *overrides, '--max_chunks=1',
+                             command=command):
+    assert done.returncode == 0, done.stderr[-2000:]
+  assert not (tmp_path / 'resumed' / 'summary.json').exists()
+  for done in _two_processes(tmp_path / 'resumed', *overrides, command=command):
+    assert done.returncode == 0, done.stderr[-2000:]
+  assert (tmp_path / 'resumed' / 'metrics.jsonl').read_bytes() == (
+      tmp_path / 'one' / 'metrics.jsonl').read_bytes()
 
 
 def test_distributed_flags_go_together(tmp_path):

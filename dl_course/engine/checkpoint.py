@@ -29,6 +29,7 @@ import jax
 import numpy as np
 import orbax.checkpoint as ocp
 
+from dl_course.engine.mesh import make_mesh, replicated, to_host
 from dl_course.engine.records import is_writer
 from dl_course.errors import StorageError, UserError, storage_cause
 
@@ -113,14 +114,15 @@ class Checkpointer:
     loop_state = json.loads(json.dumps({**loop_state, _DIGEST: state_digest(state)}))
     self._check_space(step, state)
     self._manager.save(step, args=ocp.args.Composite(
-        state=ocp.args.StandardSave(state), loop=ocp.args.JsonSave(loop_state)), force=True)
+        state=ocp.args.StandardSave(_as_global(state)), loop=ocp.args.JsonSave(loop_state)),
+        force=True)
     self._unsealed.append(step)
 
   def restore(self, step: int, abstract_state):
     """abstract_state: ShapeDtypeStructs carrying the target shardings."""
     restored = self._manager.restore(step, args=ocp.args.Composite(
-        state=ocp.args.StandardRestore(abstract_state), loop=ocp.args.JsonRestore()))
-    return restored['state'], _without_digest(restored['loop'])
+        state=ocp.args.StandardRestore(_as_global(abstract_state)), loop=ocp.args.JsonRestore()))
+    return _as_local_like(restored['state'], abstract_state), _without_digest(restored['loop'])
 
   def restore_loop(self, step: int) -> dict:
     """Only the host-side loop state of a checkpoint."""
@@ -175,7 +177,7 @@ class Checkpointer:
       abstract = jax.tree.map(lambda m: jax.ShapeDtypeStruct(m.shape, m.dtype, sharding=here),
                               self._manager.item_metadata(step)['state'])
       restored = self._manager.restore(step, args=ocp.args.Composite(
-          state=ocp.args.StandardRestore(abstract), loop=ocp.args.JsonRestore()))
+          state=ocp.args.StandardRestore(_as_global(abstract)), loop=ocp.args.JsonRestore()))
     except Exception as error:  # pylint: disable=broad-except  # TensorStore, JSON, OS errors
       return _first_line(error)
     recorded = (restored['loop'] or {}).get(_DIGEST)
@@ -195,6 +197,39 @@ class Checkpointer:
     self._manager.close()
 
 
+def _is_host_local(leaf) -> bool:
+  sharding = getattr(leaf, 'sharding', None)
+  return isinstance(sharding, jax.sharding.SingleDeviceSharding)
+
+
+def _as_global(tree):
+  """In a run of several processes, a state that every process holds whole on its
+  own first device (a grid study's: engine/grid.py) as arrays replicated over the
+  global mesh, which is what Orbax saves and restores across processes; abstract
+  leaves (ShapeDtypeStructs) get that sharding. One process: unchanged."""
+  if jax.process_count() == 1:
+    return tree
+  sharding = replicated(make_mesh())
+
+  def globalise(leaf):
+    if not _is_host_local(leaf):
+      return leaf
+    if isinstance(leaf, jax.ShapeDtypeStruct):
+      return jax.ShapeDtypeStruct(leaf.shape, leaf.dtype, sharding=sharding)
+    copies = [jax.device_put(leaf, device) for device in jax.local_devices()]
+    return jax.make_array_from_single_device_arrays(leaf.shape, sharding, copies)
+  return jax.tree.map(globalise, tree)
+
+
+def _as_local_like(restored, abstract):
+  """Undoes _as_global for the leaves that `abstract` places on one device."""
+  if jax.process_count() == 1:
+    return restored
+  return jax.tree.map(
+      lambda leaf, want: (jax.device_put(leaf.addressable_data(0), want.sharding)
+                          if _is_host_local(want) else leaf), restored, abstract)
+
+
 def state_digest(state) -> str:
   """SHA-256 over a state's arrays (typed PRNG keys by their key data). Each leaf
   is hashed alone and the sorted leaf hashes are hashed together: a state read
@@ -204,7 +239,7 @@ def state_digest(state) -> str:
   for leaf in jax.tree.leaves(state):
     if jax.dtypes.issubdtype(getattr(leaf, 'dtype', None), jax.dtypes.prng_key):
       leaf = jax.random.key_data(leaf)
-    array = np.ascontiguousarray(jax.device_get(leaf))
+    array = np.ascontiguousarray(to_host(leaf))
     leaves.append(hashlib.sha256(f'{array.dtype}{array.shape}'.encode() + array.tobytes())
                   .hexdigest())
   return hashlib.sha256(''.join(sorted(leaves)).encode()).hexdigest()

@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 
 import jax
+import numpy as np
+from jax.experimental import multihost_utils
 
 from dl_course.errors import UserError
 
@@ -33,3 +35,14 @@ def initialize(coordinator_address: str | None, num_processes: int | None,
   else:  # SLURM: the coordinator and the ranks come from the job's environment
     jax.distributed.initialize()
   return jax.process_count() > 1
+
+
+def any_process(flag: bool) -> bool:
+  """`flag` or-ed over the run's processes, the same answer in each. Decisions that
+  lead to a collective (a checkpoint, a stop) must be agreed: a signal or a clock
+  reaches each process at its own moment, and a process that saved or stopped
+  alone would leave the others waiting for it. A collective itself: every process
+  calls it at the same point."""
+  if jax.process_count() == 1:
+    return bool(flag)
+  return bool(np.any(multihost_utils.process_allgather(np.int32(bool(flag)))))

@@ -57,7 +57,7 @@ def init_grid(model, tx, sample_x, keys_R: jax.Array, learning_rates_R,
   mesh = make_mesh()
   if groups_are_spread(len(keys_R), group_size, mesh):
     return jax.device_put(states, batch_sharding(mesh))
-  return jax.device_put(states, mesh.devices.flat[0])
+  return jax.device_put(states, jax.local_devices()[0])
 
 
 def shard_runs(tree):
@@ -70,12 +70,16 @@ def shard_runs(tree):
 
 
 def groups_are_spread(runs: int, group_size: int | None, mesh) -> bool:
-  """Whether whole groups of runs go to different devices (else all on each)."""
+  """Whether whole groups of runs go to different devices (else one device runs
+  them all). In a run of several processes every process computes every group on
+  its own first device: the same single-device program as in one process, so the
+  numbers are the same bit for bit, and every result is on hand to every process
+  (process 0 writes the records). That buys no speed over one process."""
   size = group_size or runs
   if size < 1 or runs % size:
     raise ValueError(f'group_size={group_size} must divide the number of runs ({runs})')
   groups = runs // size
-  return mesh.size > 1 and groups % mesh.size == 0
+  return mesh.size > 1 and groups % mesh.size == 0 and jax.process_count() == 1
 
 
 def make_grid_chunk(model, tx, loss_fn=classification_loss, adversarial_epsilon=None,
@@ -111,7 +115,7 @@ def make_grid_chunk(model, tx, loss_fn=classification_loss, adversarial_epsilon=
     mesh = make_mesh()
     devices = list(mesh.devices.flat)
     if not groups_are_spread(y_RKB.shape[0], group_size, mesh):
-      here = devices[0]
+      here = jax.local_devices()[0]
       return jitted(jax.device_put(states, here), jax.device_put(x_KB, here),
                     jax.device_put(y_RKB, here))
     outs = [jitted(state_block, jax.device_put(x_KB, device), y_block)

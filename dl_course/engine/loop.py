@@ -26,6 +26,7 @@ import numpy as np
 import tqdm
 
 from dl_course.engine.checkpoint import Checkpointer
+from dl_course.engine.distributed import any_process
 from dl_course.engine.guard import check_finite
 from dl_course.engine.records import MetricWriter, is_writer
 
@@ -98,6 +99,14 @@ class StopRequest:
       for s, h in previous.items():
         signal.signal(s, h)
 
+  def agreed(self) -> bool:
+    """Whether to stop now, agreed by every process of the run (any_process); a
+    process stopped by another's signal names it so."""
+    requested = any_process(self.requested)
+    if requested and not self.requested:
+      self.requested, self.reason = True, 'a signal to another process'
+    return requested
+
 
 def progress_bar(total: int | None = None, *, initial: int = 0, unit: str = 'step',
                  desc: str | None = None, enabled: bool | None = None,
@@ -139,7 +148,7 @@ def run_loop(state, *, start_step: int, schedule: Schedule,
       bar.set_postfix(loss=f'{host["loss"][-1]:.4f}', refresh=False)
 
   try:
-    while step < schedule.num_steps and not stop.requested:
+    while step < schedule.num_steps and not stop.agreed():
       end = schedule.next_boundary(step)
       state, metrics = run_chunk(state, step, end - step)
       chunks += 1

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import jax
 import numpy as np
+from jax.experimental import multihost_utils
 from jax.sharding import NamedSharding, PartitionSpec as P
 
 from dl_course.errors import ConfigError
@@ -49,3 +50,14 @@ def put_global(tree, sharding: NamedSharding):
     array = np.asarray(array)
     return jax.make_array_from_callback(array.shape, sharding, lambda index: array[index])
   return jax.tree.map(put, tree)
+
+
+def to_host(tree):
+  """NumPy copies of a pytree of arrays. An array sharded over devices of several
+  processes is gathered whole on each (a collective: every process calls this at
+  the same point, as every process runs the same program)."""
+  def get(array):
+    if isinstance(array, jax.Array) and not array.is_fully_addressable:
+      return np.asarray(multihost_utils.process_allgather(array, tiled=True))
+    return np.asarray(array)
+  return jax.tree.map(get, tree)

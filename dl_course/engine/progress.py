@@ -34,6 +34,7 @@ import jax.numpy as jnp
 
 from dl_course.engine.checkpoint import Checkpointer
 from dl_course.engine.loop import StopRequest
+from dl_course.engine.distributed import any_process
 from dl_course.engine.records import is_writer, write_json
 from dl_course.errors import UserError
 
@@ -133,7 +134,7 @@ class Progress:
   def _count_chunk(self) -> str | None:
     """Counts a finished chunk; the reason to stop after it, if any."""
     self._chunks += 1
-    if self._stop.requested:
+    if self._stop.agreed():
       return self._stop.reason
     if self._max_chunks is not None and self._chunks >= self._max_chunks:
       return '--max_chunks'
@@ -179,7 +180,8 @@ class StageCheckpoints:
     the JSON dict, called only when a checkpoint is written."""
     self.used = True
     stop = self._progress._count_chunk()
-    if last or stop or time.monotonic() - self._saved_at >= self.SAVE_SECONDS:
+    # Each process's clock says when a save is due; the save is agreed (any_process).
+    if last or stop or any_process(time.monotonic() - self._saved_at >= self.SAVE_SECONDS):
       kept = carry() if callable(carry) else carry
       self._checkpointer.save(step, state, {'carry': kept, 'records': self._progress._count})
       self._saved_at = time.monotonic()

@@ -18,6 +18,7 @@ import numpy as np
 
 from dl_course.engine.checkpoint import Checkpointer
 from dl_course.engine.grid import shard_runs
+from dl_course.engine.mesh import to_host
 from dl_course.engine.guard import check_finite
 from dl_course.engine.state import init_each
 from dl_course.rl.algorithm import Algorithm
@@ -98,10 +99,10 @@ def train_seeds(algorithm: Algorithm, keys_S, *, chunk_updates: int,
   chunk_updates = chunk_length(algorithm.num_updates, chunk_updates)
   try:
     while (done < algorithm.num_updates and (max_chunks is None or chunks < max_chunks)
-           and not (stop is not None and stop.requested)):
+           and not (stop is not None and stop.agreed())):
       length = min(chunk_updates, algorithm.num_updates - done)
       states, metrics = run_chunk(algorithm, length)(states)
-      metrics = jax.tree.map(np.asarray, metrics)
+      metrics = to_host(metrics)
       # [S, K]: update done + 1 + k is the k-th of this chunk.
       check_finite(metrics, first_step=done + 1, step_axis=1, prefix='train/',
                    last_good_step=checkpointer.committed_step if checkpointer else None)
