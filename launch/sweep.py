@@ -157,7 +157,8 @@ def sbatch_script(workdir: pathlib.Path, num_tasks: int, *, processes: int, cpus
 
 
 def submit_to_slurm(workdir: pathlib.Path, tasks: list[dict]) -> str:
-  """Submits the array of the unfinished tasks' sweep; returns the job id."""
+  """Submits the sweep as one array (a task whose run finished before ends at once);
+  returns the job id."""
   if not shutil.which('sbatch'):
     raise UserError('--executor=slurm needs sbatch on PATH (a SLURM login node); '
                     'for a one-node cluster on this machine run launch/slurm_local.sh as root')
