@@ -17,13 +17,16 @@ cd "$(dirname "$0")/.."
 py=${PYTHON:-.venv/bin/python}
 [ -x "$py" ] || py=python3
 smoke=0
-[ "${1:-}" = --smoke ] && smoke=1
+case "${1:-}" in
+  '') ;;
+  --smoke) smoke=1 ;;
+  *) echo "device_check: unknown argument '$1'; allowed: --smoke (or none)" >&2; exit 2 ;;
+esac
 export XLA_FLAGS="${XLA_FLAGS:-} --xla_gpu_deterministic_ops=true"
 
 backend=$("$py" -c 'import jax; print(jax.default_backend())' 2>/dev/null || echo none)
 if [ "$smoke" = 0 ] && [ "$backend" != gpu ]; then
-  echo "device_check: jax's backend is '$backend', not gpu; install the GPU build first:" >&2
-  echo "  python3 -m venv .venv && .venv/bin/pip install -r requirements-cuda12.txt" >&2
+  echo "device_check: jax's backend is '$backend', not gpu; install the GPU build first (.venv/bin/pip install -r requirements-cuda12.txt) or run --smoke" >&2
   exit 2
 fi
 if [ "$smoke" = 1 ]; then

@@ -45,7 +45,12 @@ def main(argv: list[str]) -> int:
     print('usage: python -m launch.sweep_task SWEEP_DIR/sweep.json, as a SLURM array task '
           '(launch.sweep --executor=slurm writes and submits it)', file=sys.stderr)
     return 2
-  sweep = json.loads(pathlib.Path(argv[1]).read_text())
+  try:
+    sweep = json.loads(pathlib.Path(argv[1]).read_text())
+  except (OSError, ValueError) as error:
+    print(f'error: {argv[1]} cannot be read as a sweep.json ({error.__class__.__name__}: '
+          f'{error}); launch.sweep writes it in the sweep\'s --workdir', file=sys.stderr)
+    return 2
   index = int(os.environ['SLURM_ARRAY_TASK_ID'])
   task = sweep['tasks'][index]
   restarts = os.environ.get('SLURM_RESTART_COUNT', '0')

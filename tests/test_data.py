@@ -161,5 +161,5 @@ def test_uci_datasets_load_as_real_targets_on_the_first_standard_split():
   assert train.y.dtype == np.float32 and train.info.num_classes == 0
   np.testing.assert_allclose(train.x.mean(0), 0, atol=1e-5)
   np.testing.assert_allclose(train.x.std(0), 1, atol=1e-4)
-  with pytest.raises(UserError, match="config.dataset='nope' is not allowed"):
+  with pytest.raises(UserError, match='dataset uci:nope is unknown; allowed: uci:<name> with'):
     data.load('uci:nope')

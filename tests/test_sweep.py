@@ -105,3 +105,10 @@ def test_the_slurm_executor_without_sbatch_is_one_line(tmp_path):
   assert_one_line_error(run([*SWEEP, '--config=experiments/configs/mnist1d/logreg.py:quick',
                              f'--workdir={tmp_path}', '--processes_per_task=2']),
                         '--processes_per_task > 1 needs --executor=slurm')
+
+
+def test_a_sweep_task_without_its_sweep_json_is_one_line(tmp_path):
+  env = {**os.environ, 'SLURM_ARRAY_TASK_ID': '0'}
+  done = subprocess.run([sys.executable, '-m', 'launch.sweep_task', str(tmp_path / 'sweep.json')],
+                        cwd=REPO, env=env, capture_output=True, text=True, timeout=60, check=False)
+  assert_one_line_error(done, 'sweep.json cannot be read as a sweep.json')

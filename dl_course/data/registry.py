@@ -89,6 +89,9 @@ def names() -> list[str]:
 
 def _uci_first_split(name: str):
   from dl_course.data import uci_benchmark  # pylint: disable=import-outside-toplevel
+  if name not in uci_benchmark.DATASETS:
+    raise UserError(f'dataset uci:{name} is unknown; allowed: uci:<name> with <name> one of '
+                    + ', '.join(uci_benchmark.DATASETS))
   dataset = uci_benchmark.load(name)
   train, test = dataset.splits[0]
   mean, scale = dataset.x[train].mean(0), dataset.x[train].std(0)
