@@ -36,9 +36,8 @@ def _cluster_problem() -> str | None:
   return None
 
 
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(_cluster_problem() is not None,
-                                 reason=str(_cluster_problem()))]
+_PROBLEM = _cluster_problem()
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(_PROBLEM is not None, reason=str(_PROBLEM))]
 
 
 def _squeue(job: str, *fields: str) -> list[list[str]]:

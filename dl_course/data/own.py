@@ -219,7 +219,8 @@ def csv(data_dir=None, options=None):
   files = {split: f for split, f in files.items() if f.exists()}
   task = _task(options, 'csv')
   read = {split: _read_csv(f, options, shape) for split, f in files.items()}
-  names = class_names([labels for _, labels in read.values()], options.get('classes'))
+  names = (() if task == 'regression' else
+           class_names([labels for _, labels in read.values()], options.get('classes')))
   # Data row r (from 0) is line r + 2 of the file: line 1 is the header.
   parts = {split: (x, real_targets(labels, str(files[split]), 2, 'line')
                    if task == 'regression' else
@@ -254,7 +255,8 @@ def npz(data_dir=None, options=None):
     raise UserError(f'{path} holds {", ".join(sorted(arrays)) or "no arrays"}; it needs x and y '
                     '(and optionally split), or x_train, y_train, x_test and y_test')
   task = _task(options, 'npz')
-  names = class_names([y for _, y, _ in given.values()], options.get('classes'))
+  names = (() if task == 'regression' else
+           class_names([y for _, y, _ in given.values()], options.get('classes')))
   parts = {}
   for split, (x, y, where) in given.items():
     if len(x) != len(y):
