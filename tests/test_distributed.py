@@ -1,10 +1,11 @@
 """Two local processes under jax.distributed (gloo), 2 CPU devices each, against
-one process with 4: the same run. For the classifier the test metrics come out
-bit-identical, and the training metrics, reduced across processes by gloo in
-another order than in-process, agree to float32 rounding; RL seeds sharded over
-both processes and a vmapped grid study give byte-identical records. Process 0
-alone writes records; the checkpoints are multi-process, and a stopped 2-process
-run resumes to the very records of an uninterrupted one."""
+one process with 4: the same run. The classifier's exact mode (dispatch=groups)
+gives byte-identical records and parameters; its fast mode (scan) gives
+bit-identical test metrics, and training metrics, reduced across processes by
+gloo in another order than in-process, that agree to float32 rounding. RL seeds
+sharded over both processes and a vmapped grid study give byte-identical
+records. Process 0 alone writes records; the checkpoints are multi-process, and a
+stopped 2-process run resumes to the very records of an uninterrupted one."""
 from __future__ import annotations
 
 import functools
@@ -82,10 +83,44 @@ def test_two_processes_of_two_devices_train_the_run_of_one_process_of_four(tmp_p
   assert (tmp_path / 'resumed' / 'metrics.jsonl').read_bytes() == (
       tmp_path / 'two' / 'metrics.jsonl').read_bytes()
 
-  for done in _two_processes(tmp_path / 'groups', '--config.dispatch=groups'):
-    assert done.returncode == 2 and 'Traceback' not in done.stderr, done.stderr[-2000:]
-    assert "config.dispatch='groups' is not allowed: scan or loop in a multi-process run" in (
-        done.stderr)
+
+@pytest.mark.slow
+def test_the_exact_mode_on_two_processes_is_byte_identical_to_one_process(tmp_path):
+  """dispatch=groups: each process computes its devices' groups, the group
+  gradients are all-gathered (a copy) and added in group order on every device."""
+  exact = ('--config.dispatch=groups',)
+  one = subprocess.run(classify_command(tmp_path / 'one', *SHORT, *exact), cwd=REPO,
+                       env=env_with_devices(4), capture_output=True, text=True, timeout=300)
+  assert one.returncode in (0, 3), one.stderr[-2000:]
+  for done in _two_processes(tmp_path / 'two', *exact):
+    assert done.returncode in (0, 3), done.stderr[-2000:]
+  assert [r['step'] for r in _records(tmp_path / 'two')] == [100, 200, 300]
+  assert (tmp_path / 'one' / 'metrics.jsonl').read_bytes() == (
+      tmp_path / 'two' / 'metrics.jsonl').read_bytes()
+  digests = subprocess.run(
+      [sys.executable, '-c', _PARAM_DIGEST, str(tmp_path / 'one'), str(tmp_path / 'two')],
+      cwd=REPO, env=env_with_devices(1), capture_output=True, text=True, timeout=120)
+  first, second = digests.stdout.split()
+  assert first == second, 'the checkpointed parameters differ'
+
+  for done in _two_processes(tmp_path / 'resumed', *exact, '--max_chunks=1'):
+    assert done.returncode == 0, done.stderr[-2000:]
+  for done in _two_processes(tmp_path / 'resumed', *exact):
+    assert done.returncode in (0, 3), done.stderr[-2000:]
+  assert (tmp_path / 'resumed' / 'metrics.jsonl').read_bytes() == (
+      tmp_path / 'one' / 'metrics.jsonl').read_bytes()
+
+
+# The sha256 of each run's last checkpointed parameters, restored on one device.
+_PARAM_DIGEST = """
+import hashlib, sys, jax, numpy as np
+from dl_course.runs import load_run
+for workdir in sys.argv[1:]:
+  digest = hashlib.sha256()
+  for leaf in jax.tree.leaves(load_run(workdir).state.params):
+    digest.update(np.asarray(leaf).tobytes())
+  print(digest.hexdigest())
+"""
 
 
 @pytest.mark.slow

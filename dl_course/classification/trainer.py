@@ -137,9 +137,6 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: pathlib.Path,
   mesh = make_mesh()
   check_divisible('train.batch_size', config.train.batch_size, mesh)
   if config.dispatch == 'groups':
-    if jax.process_count() > 1:  # its groups run on a device other processes cannot reach
-      raise ConfigError('dispatch', 'groups', 'scan or loop in a multi-process run '
-                        f'({jax.process_count()} processes)')
     check_groups(config.batch_groups, config.train.batch_size, mesh)
 
   train, test = data.from_config(config.data, 'train'), data.from_config(config.data, 'test')

@@ -16,7 +16,12 @@ SPMD pipeline, whose algebraic simplifier rewrites Adam's elementwise update
 differently from the single-device pipeline (engine/grid.py measures both).
 The price is two dispatches per group and step and one copy of each group's
 gradient to each other device: this is the exact mode (`dispatch='groups'`), not
-the fast one. It needs every device in one process.
+the fast one.
+
+Over several processes each process computes the groups of its own devices, and
+the group gradients are then all-gathered (a copy: no arithmetic, so no order to
+depend on) before every device adds them in group order. 2 processes × 2 devices
+give the bits of 1 process × 4, and of 1 × 1.
 
 Dropout keys are fold_in(fold_in(key, step), group); batch statistics (if the
 model keeps any) are averaged over the groups in order ("ghost" batch norm).
@@ -29,6 +34,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+from jax.experimental import multihost_utils
 from jax.sharding import NamedSharding, PartitionSpec as P
 
 from dl_course.data.sampler import batch_indices
@@ -45,10 +51,12 @@ def check_groups(num_groups: int, batch_size: int, mesh) -> None:
     raise ConfigError('batch_groups', num_groups,
                       f'a multiple of the device count ({mesh.size}) so every device '
                       f'holds whole groups')
-  if jax.process_count() > 1:
+  per_process = {d.process_index for d in mesh.devices.flat}
+  local_counts = {sum(d.process_index == p for d in mesh.devices.flat) for p in per_process}
+  if len(local_counts) > 1:
     raise ConfigError('dispatch', 'groups',
-                      'scan or loop when training over several processes '
-                      '(the exact mode copies gradients between devices of one process)')
+                      'scan or loop: the exact mode needs the same number of devices in every '
+                      f'process (here {sorted(local_counts)})')
 
 
 def make_group_gradient(apply_fn, loss_fn):
@@ -97,28 +105,46 @@ def make_grouped_chunk_runner(apply_fn, tx, loss_fn, *, mesh, x: np.ndarray, y: 
   devices = list(mesh.devices.flat)
   per_device = num_groups // len(devices)
   group_size = batch_size // num_groups
+  owner = [devices[group // per_device] for group in range(num_groups)]
+  local_devices = [d for d in devices if d.process_index == jax.process_index()]
+  local_groups = [g for g in range(num_groups) if owner[g].process_index == jax.process_index()]
+  gather = (functools.partial(_gather_groups, owner=owner) if jax.process_count() > 1
+            else lambda per_group: per_group)
   gradient = jax.jit(make_group_gradient(apply_fn, loss_fn))
   update = jax.jit(make_group_update(tx), donate_argnums=0)
   num_examples = len(y)
 
   def run_chunk(state, first_step, k):
-    copies = replica_copies(state, devices)
+    copies = dict(zip(local_devices, replica_copies(state, local_devices)))
     metrics = []
     for step in range(first_step, first_step + k):
       index = batch_indices(seed, step, num_examples, batch_size)
       per_group = []
-      for group in range(num_groups):
-        device = group // per_device
+      for group in local_groups:
         rows = index[group * group_size:(group + 1) * group_size]
-        batch = jax.device_put({'x': x[rows], 'y': y[rows]}, devices[device])
-        per_group.append(gradient(copies[device], batch, group))
-      outputs = [update(copy, jax.device_put(per_group, device))
-                 for copy, device in zip(copies, devices)]
-      copies = [state for state, _ in outputs]
-      metrics.append(outputs[0][1])
+        batch = jax.device_put({'x': x[rows], 'y': y[rows]}, owner[group])
+        per_group.append(gradient(copies[owner[group]], batch, group))
+      per_group = gather(per_group)
+      outputs = {device: update(copy, jax.device_put(per_group, device))
+                 for device, copy in copies.items()}
+      copies = {device: state for device, (state, _) in outputs.items()}
+      metrics.append(outputs[local_devices[0]][1])
     stacked = jax.tree.map(lambda *v: np.stack(v), *jax.device_get(metrics))
-    return replicated_from_copies(copies, mesh), stacked
+    return replicated_from_copies([copies[d] for d in local_devices], mesh), stacked
   return run_chunk
+
+
+def _gather_groups(local_per_group: list, *, owner: list) -> list:
+  """Every group's (grads, metrics, model_state), in group order, from the groups
+  each process computed: one all-gather over the processes (exact: a copy)."""
+  local = jax.tree.map(lambda *v: np.stack(v), *jax.device_get(local_per_group))
+  gathered = multihost_utils.process_allgather(local)  # [processes, local groups, ...]
+  position, seen = [], {}
+  for device in owner:
+    process = device.process_index
+    position.append((process, seen.get(process, 0)))
+    seen[process] = seen.get(process, 0) + 1
+  return [jax.tree.map(lambda leaf, p=p, i=i: leaf[p, i], gathered) for p, i in position]
 
 
 def replica_copies(tree, devices) -> list:
@@ -139,13 +165,17 @@ def replicated_from_copies(copies: list, mesh) -> object:
                                                                list(parts)), *copies)
 
 
+def _first_local_device(mesh):
+  return next(d for d in mesh.devices.flat if d.process_index == jax.process_index())
+
+
 def first_device_mesh(mesh) -> jax.sharding.Mesh:
-  """The mesh's first device alone, for evaluations whose sums must not depend
-  on the device count."""
-  return jax.sharding.Mesh(np.asarray(mesh.devices.flat[:1]), mesh.axis_names)
+  """This process's first device of the mesh alone, for evaluations whose sums
+  must not depend on the device count (every process computes the same sums)."""
+  return jax.sharding.Mesh(np.asarray([_first_local_device(mesh)]), mesh.axis_names)
 
 
 def on_first_device(evaluate, mesh):
-  """evaluate(state) run on the first device's copy of a replicated state."""
-  first = list(mesh.devices.flat)[:1]
+  """evaluate(state) run on this process's first device's copy of a replicated state."""
+  first = [_first_local_device(mesh)]
   return lambda state: evaluate(replica_copies(state, first)[0])
