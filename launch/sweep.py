@@ -3,6 +3,7 @@
   python -m launch.sweep --config=experiments/configs/mnist1d/mlp.py:quick \\
       --sweep='optimizer.learning_rate=1e-3,3e-3,1e-2' [--sweep='train.batch_size=50,100'] \\
       --seeds=0:5 --workdir=runs/lr_sweep [--executor=local --workers=2]
+  ... --executor=vmap [--max_chunks=N]
   ... --executor=slurm [--processes_per_task=2 --cpus_per_task=4 --time=2:00:00
       --slurm_args='--partition=gpu --gres=gpu:1'] [--wait]
 
@@ -16,6 +17,10 @@ the results.
 Executors:
   local  a pool of --workers processes on this machine (each run sees all its
          devices; one worker is the fastest for jit-heavy runs, more help small ones).
+  vmap   one process trains every run at once, vmapped (dl_course/classification/
+         vmapped.py): for classification configs whose runs differ only in
+         seed and optimizer.learning_rate (the same shapes); the job resumes
+         from WORKDIR/vmapped/ and writes each run's usual folder.
   slurm  one sbatch array (WORKDIR/slurm/sweep.sbatch), a task per point and seed,
          each `launch.sweep_task`: it runs its experiments.main (under srun with
          --processes_per_task > 1: one jax.distributed process per SLURM task),
@@ -51,8 +56,11 @@ _WORKDIR = flags.DEFINE_string('workdir', None, 'Where the sweep\'s runs go.')
 _WORKERS = flags.DEFINE_integer('workers', 1, 'Runs at a time.', lower_bound=1)
 _TIMEOUT = flags.DEFINE_float('run_timeout', 0, 'Seconds before a run is killed (0: none).',
                               lower_bound=0)
-_EXECUTOR = flags.DEFINE_enum('executor', 'local', ['local', 'slurm'],
-                              'Where the runs go: a local process pool, or a SLURM array.')
+_EXECUTOR = flags.DEFINE_enum('executor', 'local', ['local', 'vmap', 'slurm'],
+                              'Where the runs go: a local process pool, one vmapped job, or a '
+                              'SLURM array.')
+_MAX_CHUNKS = flags.DEFINE_integer('max_chunks', None, 'vmap: stop the job (with a checkpoint) '
+                                   'after this many chunks; rerun to resume.', lower_bound=1)
 _PROCESSES = flags.DEFINE_integer('processes_per_task', 1, 'slurm: processes (SLURM tasks, '
                                   'one jax.distributed run) per point and seed.', lower_bound=1)
 _CPUS = flags.DEFINE_integer('cpus_per_task', 1, 'slurm: CPUs per process.', lower_bound=1)
@@ -181,6 +189,50 @@ def wait_for_slurm(job: str) -> None:
     time.sleep(5)
 
 
+def run_vmapped(config_spec: str, axes, tasks: list[dict], workdir: pathlib.Path) -> None:
+  """Every task as one vmapped job (dl_course/classification/vmapped.py)."""
+  # pylint: disable=import-outside-toplevel  (jax only for this executor)
+  from dl_course import classification
+  from dl_course.classification import vmapped
+  from dl_course.studies import Stopped
+  from experiments import registry
+  for key, _ in axes:
+    if key not in vmapped.VMAPPABLE_KEYS:
+      raise UserError(f'--sweep={key}=... is not allowed with --executor=vmap: its runs must '
+                      f'share shapes, so it sweeps {", ".join(vmapped.VMAPPABLE_KEYS)} and '
+                      '--seeds; use --executor=local or slurm')
+  base = load_config(config_spec)
+  if registry.study_for(base).run is not classification.run:
+    raise UserError(f'--config={config_spec} is not allowed with --executor=vmap: it trains '
+                    'classification configs (experiments/configs/classify, mnist1d); use '
+                    '--executor=local or slurm')
+  if all(is_finished(task) for task in tasks):
+    print(f'{len(tasks)} runs in {workdir} (finished before); aggregate: '
+          f'python -m launch.aggregate {workdir}')
+    return
+  runs = [{'seed': task['seed'],
+           'learning_rate': float(task['point'].get('optimizer.learning_rate',
+                                                    base.optimizer.learning_rate)),
+           'workdir': task['workdir']} for task in tasks]
+  result = vmapped.train_vmapped(base, runs, workdir / 'vmapped', max_chunks=_MAX_CHUNKS.value)
+  if isinstance(result, Stopped):
+    print(f'{result}; checkpoint saved in {workdir / "vmapped"}; run the same command to resume')
+    return
+  print(f'{len(tasks)} runs trained as one vmapped job in {workdir}; aggregate: '
+        f'python -m launch.aggregate {workdir}')
+
+
+def load_config(spec: str):
+  """A config file's get_config(arg) for `path.py[:arg]`."""
+  # pylint: disable=import-outside-toplevel
+  import importlib.util
+  path, _, arg = spec.partition(':')
+  module_spec = importlib.util.spec_from_file_location('sweep_config', path)
+  module = importlib.util.module_from_spec(module_spec)
+  module_spec.loader.exec_module(module)
+  return module.get_config(arg or None)
+
+
 def main(argv):
   if len(argv) > 1:
     raise UserError(f'unexpected arguments: {" ".join(argv[1:])}')
@@ -199,10 +251,15 @@ def main(argv):
   if _PROCESSES.value > 1 and _EXECUTOR.value != 'slurm':
     raise UserError('--processes_per_task > 1 needs --executor=slurm (its processes are SLURM '
                     'tasks, joined by jax.distributed)')
+  if _MAX_CHUNKS.value and _EXECUTOR.value != 'vmap':
+    raise UserError('--max_chunks goes with --executor=vmap')
   workdir.mkdir(parents=True, exist_ok=True)
   (workdir / 'sweep.json').write_text(json.dumps(
       {'config': _CONFIG.value, 'axes': dict(axes), 'seeds': seeds,
        'processes_per_task': _PROCESSES.value, 'tasks': tasks}, indent=1))
+  if _EXECUTOR.value == 'vmap':
+    run_vmapped(_CONFIG.value, axes, tasks, workdir)
+    return
   if _EXECUTOR.value == 'slurm':
     job = submit_to_slurm(workdir, tasks)
     print(f'SLURM array job {job}: {len(tasks)} tasks; logs in {workdir / "slurm"}; '

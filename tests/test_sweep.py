@@ -1,5 +1,5 @@
-"""launch.sweep with the local executor, and launch.aggregate against hand-computed
-means and standard errors."""
+"""launch.sweep with the local and the vmap executors, and launch.aggregate against
+hand-computed means and standard errors."""
 from __future__ import annotations
 
 import json
@@ -83,14 +83,69 @@ def test_a_local_sweep_runs_every_point_and_seed_and_a_rerun_skips_finished_ones
   assert aggregated.stdout.count('| 2 |') == 2  # two points, two seeds each
 
 
+@pytest.mark.slow
+def test_a_vmapped_sweep_trains_the_lone_runs_and_resumes_byte_for_byte(tmp_path):
+  """4 runs (2 learning rates x 2 seeds) as one vmapped job: each folder holds what
+  the local executor's lone run writes, with the same config.json and the same
+  numbers up to float rounding (the batched matmuls' shapes differ); a job
+  stopped after 2 chunks resumes to the very records of an uninterrupted one."""
+  flags_ = ['--config=experiments/configs/mnist1d/mlp.py:quick',
+            '--sweep=optimizer.learning_rate=1e-3,3e-3', '--seeds=0:2']
+  vmapped, lone, resumed = tmp_path / 'vmapped', tmp_path / 'lone', tmp_path / 'resumed'
+  done = run([*SWEEP, *flags_, f'--workdir={vmapped}', '--executor=vmap'], timeout=300)
+  assert done.returncode == 0, done.stdout + done.stderr
+  assert '4 runs trained as one vmapped job' in done.stdout
+  done = run([*SWEEP, *flags_, f'--workdir={lone}', '--workers=2'], timeout=600)
+  assert done.returncode == 0, done.stdout + done.stderr
+  folders = sorted(p.parent.relative_to(lone).as_posix() for p in lone.rglob('summary.json'))
+  assert len(folders) == 4
+  for folder in folders:
+    assert (vmapped / folder / 'config.json').read_bytes() == (
+        lone / folder / 'config.json').read_bytes()
+    ours = [json.loads(l) for l in (vmapped / folder / 'metrics.jsonl').read_text().splitlines()]
+    theirs = [json.loads(l) for l in (lone / folder / 'metrics.jsonl').read_text().splitlines()]
+    assert [sorted(r) for r in ours] == [sorted(r) for r in theirs] and len(ours) == 3
+    for a, b in zip(ours, theirs):
+      for key in b:
+        assert a[key] == pytest.approx(b[key], rel=1e-4), (folder, key)
+    assert (vmapped / folder / 'learning_curves.png').exists()
+    assert json.loads((vmapped / folder / 'manifest.json').read_text())['seed'] == int(
+        folder[-1])
+
+  stopped = run([*SWEEP, *flags_, f'--workdir={resumed}', '--executor=vmap', '--max_chunks=2'],
+                timeout=300)
+  assert stopped.returncode == 0 and 'run the same command to resume' in stopped.stdout, (
+      stopped.stdout + stopped.stderr)
+  assert not list(resumed.rglob('summary.json'))
+  again = run([*SWEEP, *flags_, f'--workdir={resumed}', '--executor=vmap'], timeout=300)
+  assert again.returncode == 0, again.stdout + again.stderr
+  for folder in folders:
+    assert (resumed / folder / 'metrics.jsonl').read_bytes() == (
+        vmapped / folder / 'metrics.jsonl').read_bytes(), folder
+  aggregated = run([*AGGREGATE, str(resumed)])
+  assert aggregated.returncode == 0 and aggregated.stdout.count('| 2 |') == 2, aggregated.stderr
+
+
 @pytest.mark.parametrize('flags_,expected', [
     (['--sweep=optimizer.learning_rate'], "--sweep='optimizer.learning_rate' is not allowed"),
     (['--sweep=x=1', '--seeds=3:1'], "--seeds='3:1' is not allowed"),
     (['--sweep=optimizer.lr=1,2'], "unknown config key 'lr'"),
-], ids=['no values', 'empty seed range', 'unknown key'])
+    (['--sweep=train.batch_size=50,100', '--executor=vmap'],
+     '--sweep=train.batch_size=... is not allowed with --executor=vmap: its runs must share '
+     'shapes, so it sweeps optimizer.learning_rate and --seeds'),
+    (['--max_chunks=1'], '--max_chunks goes with --executor=vmap'),
+], ids=['no values', 'empty seed range', 'unknown key', 'vmap over shapes', 'max_chunks alone'])
 def test_bad_sweeps_are_one_line(tmp_path, flags_, expected):
   assert_one_line_error(run([*SWEEP, '--config=experiments/configs/mnist1d/logreg.py:quick',
                              f'--workdir={tmp_path}', *flags_]), expected)
+
+
+def test_the_vmap_executor_refuses_a_study_other_than_classification(tmp_path):
+  assert_one_line_error(
+      run([*SWEEP, '--config=experiments/configs/uncertainty/uci.py:quick', '--seeds=0:2',
+           f'--workdir={tmp_path}', '--executor=vmap']),
+      '--config=experiments/configs/uncertainty/uci.py:quick is not allowed with '
+      '--executor=vmap: it trains classification configs')
 
 
 def test_the_slurm_executor_without_sbatch_is_one_line(tmp_path):

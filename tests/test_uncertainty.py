@@ -151,6 +151,29 @@ def test_uci_training_snapshots_are_the_shorter_runs():
   jax.tree.map(np.testing.assert_array_equal, late, segmented)
 
 
+def test_uci_ensembles_take_each_splits_best_recipe_on_validation_rows():
+  """Constant-rate snapshots and a cosine run compete on each split's validation
+  rows; the test figures are those of the chosen recipe, trained on the whole
+  training split."""
+  from dl_course.data import uci_benchmark
+  data = uci_benchmark.load('yacht')
+  train, test = uci.stacked_splits(data.splits, 2)
+  common = dict(members=2, hidden=8, batch_size=32, learning_rate=1e-2,
+                adversarial_epsilon=0.01, seed=0)
+  recipes = [(2, False), (6, False), (6, True)]
+  result = uci.deep_ensembles(data.x, data.y, train, test, epochs_grid=(6, 2), cosine_epochs=(6,),
+                              **common)
+  fit, validation = uci.inner_split(train, 0)
+  chosen = uci._fit_recipes(data.x, data.y, fit, validation, recipes, range(3), common)
+  best = np.argmax([chosen[k]['ll'] for k in range(3)], axis=0)
+  assert result['chosen_epochs'] == [recipes[k][0] for k in best]
+  assert result['chosen_cosine'] == [recipes[k][1] for k in best]
+  final = uci._fit_recipes(data.x, data.y, train, test, recipes, range(3), common)
+  for split, k in enumerate(best):
+    assert result['ll'][split] == final[k]['ll'][split]
+  assert len({float(chosen[k]['ll'][0]) for k in range(3)}) == 3  # three different runs
+
+
 def test_dropout_log_likelihood_with_one_sample_is_the_gaussian_density():
   y, prediction, tau = np.array([1.0, 2.0]), np.array([[0.5, 2.5]]), 4.0
   expected = np.mean(-0.5 * np.log(2 * np.pi / tau) - 0.5 * tau * (y - prediction[0]) ** 2)
@@ -163,10 +186,14 @@ def test_dropout_log_likelihood_with_one_sample_is_the_gaussian_density():
     ("--config.datasets=('housing',)",
      "config.datasets=('housing',) is not allowed: names from: boston, concrete"),
     ('--config.ensemble_epochs=(40,0)', 'config.ensemble_epochs=(40, 0) is not allowed'),
+    ('--config.ensemble_cosine_epochs=(-4,)',
+     'config.ensemble_cosine_epochs=(-4,) is not allowed: a non-empty list of integers >= 1'),
     ('--config.num_splits=1', 'config.num_splits=1 is not allowed: 0 (every published split)'),
+    ("--config.methods=('pbp',)",
+     "config.methods=('pbp',) is not allowed: one or both of mc_dropout, deep_ensembles"),
     ('--config.claim.min_datasets=5',
      'config.claim.min_datasets=5 is not allowed: at most the 4 of config.datasets'),
-], ids=['unknown dataset', 'zero epochs', 'one split', 'more datasets claimed than run'])
+], ids=['unknown dataset', 'zero epochs', 'negative cosine epochs', 'one split', 'unknown method', 'more datasets claimed than run'])
 def test_uci_bad_input_is_one_line(tmp_path, override, expected):
   done = run([sys.executable, '-m', 'experiments.main',
               '--config=experiments/configs/uncertainty/uci.py:quick', f'--workdir={tmp_path}',

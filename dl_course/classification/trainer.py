@@ -139,15 +139,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: pathlib.Path,
   if config.dispatch == 'groups':
     check_groups(config.batch_groups, config.train.batch_size, mesh)
 
-  train, test = data.from_config(config.data, 'train'), data.from_config(config.data, 'test')
-  scored = {'test': test}
-  if config.data.validation_fraction:
-    train, scored['val'] = data.hold_out(train, config.data.validation_fraction)
-  if is_regression(config):
-    train, scored, target_scale = standardise_targets(train, scored)
-    loss_fn, per_example_fn = make_regression_fns(config.loss, target_scale)
-  else:
-    loss_fn, per_example_fn = classification_loss, classification_per_example
+  train, scored, loss_fn, per_example_fn = load_splits_and_losses(config)
   model, tx, init = build_model_and_init(config, train.info)
 
   checkpointer = Checkpointer(workdir / 'checkpoints', config.keep_checkpoints)
@@ -199,6 +191,19 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: pathlib.Path,
   last = result.last_record or (read_metrics(workdir) or [{}])[-1]
   return {**last, 'step': result.step, 'stopped_early': result.stopped_early,
           'stopped_by': stop.reason or '--max_chunks'}
+
+
+def load_splits_and_losses(config):
+  """(train, {'test': ..., 'val': ...}, loss_fn, per_example_fn) of a config: the
+  held-out validation rows if asked for, and a regression's targets standardised."""
+  train, test = data.from_config(config.data, 'train'), data.from_config(config.data, 'test')
+  scored = {'test': test}
+  if config.data.validation_fraction:
+    train, scored['val'] = data.hold_out(train, config.data.validation_fraction)
+  if is_regression(config):
+    train, scored, target_scale = standardise_targets(train, scored)
+    return (train, scored) + make_regression_fns(config.loss, target_scale)
+  return train, scored, classification_loss, classification_per_example
 
 
 def target_statistics(train) -> tuple[float, float]:

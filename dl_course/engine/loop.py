@@ -53,24 +53,30 @@ class Schedule:
 
 @dataclasses.dataclass
 class MetricWindow:
-  """Float64 sums of per-step train metrics since the last logged record."""
+  """Float64 sums of per-step train metrics since the last logged record: one sum
+  per metric, or one per run for the [K, R] metrics of R runs trained together
+  (classification/vmapped.py)."""
   sums: dict = dataclasses.field(default_factory=dict)
   count: int = 0
 
   def add(self, metrics: dict[str, np.ndarray]) -> None:
     for name, values in metrics.items():
-      self.sums[name] = self.sums.get(name, 0.0) + float(np.sum(values.astype(np.float64)))
+      self.sums[name] = self.sums.get(name, 0.0) + np.sum(values.astype(np.float64), axis=0)
     self.count += len(next(iter(metrics.values())))
 
-  def means(self) -> dict[str, float]:
-    return {f'train/{k}': v / self.count for k, v in sorted(self.sums.items())}
+  def means(self) -> dict:
+    return {f'train/{k}': _as_number(v / self.count) for k, v in sorted(self.sums.items())}
 
   def to_json(self) -> dict:
-    return {'sums': dict(self.sums), 'count': self.count}
+    return {'sums': {k: np.asarray(v).tolist() for k, v in self.sums.items()},
+            'count': self.count}
 
   @classmethod
   def from_json(cls, data: dict | None) -> MetricWindow:
-    return cls(**data) if data else cls()
+    if not data:
+      return cls()
+    return cls(sums={k: np.float64(v) if np.ndim(v) == 0 else np.asarray(v, np.float64)
+                     for k, v in data['sums'].items()}, count=data['count'])
 
 
 class StopRequest:
@@ -144,8 +150,8 @@ def run_loop(state, *, start_step: int, schedule: Schedule,
     check_finite(host, first_step=first, last_good_step=checkpointer.committed_step,
                  prefix='train/')
     window.add(host)
-    if 'loss' in host:
-      bar.set_postfix(loss=f'{host["loss"][-1]:.4f}', refresh=False)
+    if 'loss' in host:  # R runs trained together show their mean
+      bar.set_postfix(loss=f'{np.mean(host["loss"][-1]):.4f}', refresh=False)
 
   try:
     while step < schedule.num_steps and not stop.agreed():
@@ -162,8 +168,9 @@ def run_loop(state, *, start_step: int, schedule: Schedule,
         collect(pending)
         pending = None
       if schedule.is_eval(end):
-        last_record = {'step': end, **window.means(), **_as_floats(evaluate(state))}
-        check_finite({k: v for k, v in last_record.items() if isinstance(v, float)},
+        last_record = {'step': end, **window.means(),
+                       **{k: _as_number(v) for k, v in sorted(evaluate(state).items())}}
+        check_finite({k: v for k, v in last_record.items() if k != 'step'},
                      first_step=end, last_good_step=checkpointer.committed_step)
         writer.write(last_record)
         window = MetricWindow()
@@ -180,5 +187,6 @@ def run_loop(state, *, start_step: int, schedule: Schedule,
   return LoopResult(state=state, step=step, stopped_early=stopped_early, last_record=last_record)
 
 
-def _as_floats(metrics: dict) -> dict:
-  return {k: float(v) for k, v in sorted(metrics.items())}
+def _as_number(value):
+  """A float, or a float64 array of one value per run."""
+  return float(value) if np.ndim(value) == 0 else np.asarray(value, np.float64)

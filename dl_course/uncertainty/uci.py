@@ -114,7 +114,8 @@ def train_runs(loss_fn, params_SG, data_S: dict, hyper_SG: dict, *, num_steps: i
   order is a pure function of (seed, step)). `uniforms(key, rows, inputs, hidden)`,
   if given, draws the step's dropout uniforms once per split from fold_in(split
   key, step), shared by the split's G runs. A snapshot is exactly the run of that
-  length (Adam's rate is constant).
+  length when Adam's rate is constant; `learning_rate` may also be an optax
+  schedule of the step.
   """
   num_rows = data_S['x'].shape[1]
   tx = optax.adam(learning_rate)
@@ -279,31 +280,52 @@ def ensemble_loss(params, x_B, y_B, hyper, uniforms):
 
 def deep_ensembles(x, y, train_idx, test_idx, *, members: int, hidden: int, epochs_grid,
                    batch_size: int, learning_rate: float, adversarial_epsilon: float,
-                   seed: int) -> dict:
-  """Per-split RMSE and LL of the M-member mixture, each split trained for the
-  number of epochs in `epochs_grid` whose mixture had the best log-likelihood
-  on the split's inner validation rows (as MC dropout chooses (p, τ))."""
-  common = dict(members=members, hidden=hidden, epochs_grid=tuple(sorted(epochs_grid)),
-                batch_size=batch_size, learning_rate=learning_rate,
-                adversarial_epsilon=adversarial_epsilon, seed=seed)
+                   seed: int, cosine_epochs=()) -> dict:
+  """Per-split RMSE and LL of the M-member mixture, each split trained by the
+  recipe whose mixture had the best log-likelihood on the split's inner
+  validation rows (as MC dropout chooses (p, τ)): a constant rate for one of
+  `epochs_grid` epochs (snapshots of one run), or a rate decayed to zero on a
+  cosine over one of `cosine_epochs` epochs (a run each)."""
+  common = dict(members=members, hidden=hidden, batch_size=batch_size,
+                learning_rate=learning_rate, adversarial_epsilon=adversarial_epsilon, seed=seed)
+  recipes = ([(int(e), False) for e in sorted(epochs_grid)]
+             + [(int(e), True) for e in sorted(cosine_epochs)])
   num_splits = len(train_idx)
-  if len(common['epochs_grid']) > 1:
+  if len(recipes) > 1:
     fit_rows, validation_rows = inner_split(train_idx, seed)
-    scores = _fit_ensembles(x, y, fit_rows, validation_rows, **common)
-    best = np.argmax(np.stack([s['ll'] for s in scores]), axis=0)
+    scores = _fit_recipes(x, y, fit_rows, validation_rows, recipes, range(len(recipes)), common)
+    best = np.argmax(np.stack([scores[k]['ll'] for k in range(len(recipes))]), axis=0)
   else:
     best = np.zeros(num_splits, int)
-  final = _fit_ensembles(x, y, train_idx, test_idx, **common)
+  final = _fit_recipes(x, y, train_idx, test_idx, recipes, set(best.tolist()), common)
   pick = lambda key: np.array([final[best[s]][key][s] for s in range(num_splits)])
   return {'rmse': pick('rmse'), 'll': pick('ll'),
-          'chosen_epochs': [int(common['epochs_grid'][k]) for k in best]}
+          'chosen_epochs': [recipes[k][0] for k in best],
+          'chosen_cosine': [recipes[k][1] for k in best]}
+
+
+def _fit_recipes(x, y, fit_idx, score_idx, recipes, wanted, common) -> dict:
+  """{recipe index: {'rmse': [S], 'll': [S]}} for the `wanted` recipes: the
+  constant-rate ones as snapshots of one run, each cosine one on its own."""
+  scored = {}
+  constant = [k for k, (_, cosine) in enumerate(recipes) if not cosine]
+  if any(k in wanted for k in constant):
+    grid = tuple(recipes[k][0] for k in constant)
+    scored.update(zip(constant, _fit_ensembles(x, y, fit_idx, score_idx, epochs_grid=grid,
+                                               **common)))
+  for k, (epochs, cosine) in enumerate(recipes):
+    if cosine and k in wanted:
+      scored[k] = _fit_ensembles(x, y, fit_idx, score_idx, epochs_grid=(epochs,),
+                                 cosine=True, **common)[0]
+  return scored
 
 
 def _fit_ensembles(x, y, fit_idx, score_idx, *, members: int, hidden: int, epochs_grid,
                    batch_size: int, learning_rate: float, adversarial_epsilon: float,
-                   seed: int) -> list[dict]:
+                   seed: int, cosine: bool = False) -> list[dict]:
   """One training run per split × member for the longest epochs in the grid,
-  scored at each grid point: [{'rmse': [S], 'll': [S]}] in grid order."""
+  scored at each grid point: [{'rmse': [S], 'll': [S]}] in grid order. With
+  `cosine` the grid is one length and the rate decays to zero over it."""
   num_splits = len(fit_idx)
   xf, xs, mean_y, std_y = standardise(x[fit_idx], x[score_idx], y[fit_idx])
   yf = (y[fit_idx] - mean_y) / std_y
@@ -313,6 +335,9 @@ def _fit_ensembles(x, y, fit_idx, score_idx, *, members: int, hidden: int, epoch
   params = jax.vmap(jax.vmap(lambda k: init_mlp(k, x.shape[1], hidden, 2)))(keys)
   n = fit_idx.shape[1]
   steps = [max(1, epochs * n // batch_size) for epochs in epochs_grid]
+  if cosine:
+    assert len(steps) == 1, 'a cosine schedule ends with its own run: no snapshots'
+    learning_rate = optax.cosine_decay_schedule(learning_rate, steps[0])
   snapshots = train_runs(ensemble_loss, params,
                          {'x': jnp.asarray(xf, jnp.float32), 'y': jnp.asarray(yf, jnp.float32)},
                          {'epsilon_D': jnp.asarray(np.repeat(epsilon[:, None], members, 1),

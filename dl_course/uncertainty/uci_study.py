@@ -50,12 +50,16 @@ def validate(config) -> None:
               'ensemble_size', 'ensemble_batch_size'):
     check_range(config, key, 1, integer=True)
   check_number_list(config, 'ensemble_epochs', 1, integer=True)
+  if config.ensemble_cosine_epochs:
+    check_number_list(config, 'ensemble_cosine_epochs', 1, integer=True)
   check_range(config, 'num_splits', 0, integer=True)
   if config.num_splits == 1:
     raise ConfigError('num_splits', 1, '0 (every published split) or at least 2')
   for key in ('optimizer.learning_rate', 'ensemble_learning_rate'):
     check_range(config, key, 0, low_open=True)
   check_range(config, 'adversarial_epsilon', 0)
+  if not config.methods or any(m not in METHODS for m in config.methods):
+    raise ConfigError('methods', config.methods, 'one or both of ' + ', '.join(METHODS))
   if not config.datasets:
     raise ConfigError('datasets', config.datasets, 'one or more of ' + ', '.join(uci_benchmark.DATASETS))
   for name in config.datasets:
@@ -87,9 +91,10 @@ def run(config, progress) -> dict:
             data.x, data.y, train_idx, test_idx, members=config.ensemble_size,
             hidden=data.hidden, epochs_grid=config.ensemble_epochs,
             batch_size=config.ensemble_batch_size, learning_rate=config.ensemble_learning_rate,
-            adversarial_epsilon=config.adversarial_epsilon, seed=config.seed)}
+            adversarial_epsilon=config.adversarial_epsilon, seed=config.seed,
+            cosine_epochs=tuple(config.ensemble_cosine_epochs))}
     results = {method: progress.unit(f'{name}_{method}', lambda _, fit=fit: _plain(fit()))
-               for method, fit in methods.items()}
+               for method, fit in methods.items() if method in config.methods}
     for method, result in results.items():
       for split in range(len(train_idx)):
         progress.log({'dataset': name, 'method': method, 'split': split, 'step': split,
@@ -98,7 +103,8 @@ def run(config, progress) -> dict:
     summary[name] = {
         method: {'rmse': uci.mean_and_spread(r['rmse']), 'll': uci.mean_and_spread(r['ll']),
                  'rmse_per_split': r['rmse'], 'll_per_split': r['ll'],
-                 **{key: r[key] for key in ('chosen_p_tau', 'chosen_epochs') if key in r}}
+                 **{key: r[key] for key in ('chosen_p_tau', 'chosen_epochs', 'chosen_cosine')
+                    if key in r}}
         for method, r in results.items()}
     summary[name]['num_examples'] = len(data.y)
     summary[name]['num_splits'] = len(train_idx)
@@ -110,8 +116,9 @@ def _plain(result: dict) -> dict:
   plain = {'rmse': np.asarray(result['rmse']).tolist(), 'll': np.asarray(result['ll']).tolist()}
   if 'chosen' in result:
     plain['chosen_p_tau'] = [[float(v) for v in pair] for pair in result['chosen']]
-  if 'chosen_epochs' in result:
-    plain['chosen_epochs'] = list(result['chosen_epochs'])
+  for key in ('chosen_epochs', 'chosen_cosine'):
+    if key in result:
+      plain[key] = list(result[key])
   return plain
 
 
@@ -128,7 +135,7 @@ def claims(config, summary) -> list[Claim]:
   c = config.claim
   names = [n for n in config.datasets if n in summary]
   out = []
-  for method in METHODS:
+  for method in _run_methods(summary):
     rows = []
     for name in names:
       splits = summary[name]['num_splits']
@@ -143,6 +150,12 @@ def claims(config, summary) -> list[Claim]:
            if len(met) < len(rows) else ''),
         len(met) >= c.min_datasets, kind=FINDING, published=SOURCES[method]))
   return out
+
+
+def _run_methods(summary) -> list[str]:
+  """The methods the summary holds (config.methods), in METHODS' order."""
+  first = next(iter(summary.values()), {})
+  return [m for m in METHODS if m in first]
 
 
 def _cell(values: dict) -> str:
@@ -162,7 +175,7 @@ def table(summary) -> str:
             f'{"RMSE (published)":>17} {"test LL (ours)":>31} {"test LL (published)":>20}')
   lines = [header, '-' * len(header)]
   for name, results in summary.items():
-    for method in METHODS:
+    for method in _run_methods(summary):
       rmse, ll = PUBLISHED[method][name]
       lines.append(f'{name:<9} {method.replace("_", " "):<15} {results["num_splits"]:>6} '
                    f'{_cell(results[method]["rmse"]):>30} {_published_cell(method, rmse):>17} '
@@ -180,13 +193,14 @@ def plot(summary, workdir: pathlib.Path) -> None:
   rows = math.ceil(len(names) / columns)
   fig, axes = plt.subplots(rows, columns, figsize=(4.5 * columns, 3.4 * rows), squeeze=False)
   for ax, name in zip(axes.flat, names):
-    for i, method in enumerate(METHODS):
+    for i, method in enumerate(_run_methods(summary)):
       values = summary[name][method]['ll_per_split']
       ax.scatter(np.full(len(values), i), values, s=10, alpha=0.5, color=f'C{i}')
       ours = summary[name][method]['ll']
       ax.errorbar([i + 0.15], [ours['mean']], [ours['se']], fmt='o', color='black', capsize=3)
       ax.hlines(PUBLISHED[method][name][1][0], i - 0.3, i + 0.3, colors=f'C{i}', linestyles=':')
-    ax.set_xticks(range(len(METHODS)), [m.replace('_', ' ') for m in METHODS])
+    ax.set_xticks(range(len(_run_methods(summary))),
+                  [m.replace('_', ' ') for m in _run_methods(summary)])
     ax.set_title(f'{name}: test log-likelihood per split')
     ax.grid(alpha=0.3)
   for ax in list(axes.flat)[len(names):]:

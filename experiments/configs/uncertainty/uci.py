@@ -37,9 +37,10 @@ def get_config(arg=None):
   return study_config(
       arg, 'uci_regression',
       full=dict(optimizer=dict(learning_rate=1e-3), train=dict(batch_size=128),
-                datasets=NINE, num_splits=0, epochs_multiplier=100,
+                datasets=NINE, methods=('mc_dropout', 'deep_ensembles'), num_splits=0, epochs_multiplier=100,
                 validation_samples=1000, test_samples=10000, ensemble_size=5,
-                ensemble_epochs=(40, 100, 400), ensemble_batch_size=32,
+                ensemble_epochs=(40, 100, 400), ensemble_cosine_epochs=(400,),
+                ensemble_batch_size=32,
                 ensemble_learning_rate=1e-2,
                 adversarial_epsilon=0.01),
       claim=dict(min_datasets=7, margin_se=1.0),
