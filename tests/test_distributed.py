@@ -74,14 +74,7 @@ def test_two_processes_of_two_devices_train_the_run_of_one_process_of_four(tmp_p
         k: v for k, v in b.items() if k.startswith('test/')}
     for key in a:
       assert b[key] == pytest.approx(a[key], rel=1e-6), key
-
-  stopped = _two_processes(tmp_path / 'resumed', '--max_chunks=1')
-  assert all(d.returncode == 0 for d in stopped), stopped[0].stderr[-2000:]
-  assert [r['step'] for r in _records(tmp_path / 'resumed')] == [100]
-  for done in _two_processes(tmp_path / 'resumed'):
-    assert done.returncode in (0, 3), done.stderr[-2000:]
-  assert (tmp_path / 'resumed' / 'metrics.jsonl').read_bytes() == (
-      tmp_path / 'two' / 'metrics.jsonl').read_bytes()
+  # (A 2-process classifier stopped and resumed: the exact mode's test below.)
 
 
 @pytest.mark.slow
@@ -105,6 +98,7 @@ def test_the_exact_mode_on_two_processes_is_byte_identical_to_one_process(tmp_pa
 
   for done in _two_processes(tmp_path / 'resumed', *exact, '--max_chunks=1'):
     assert done.returncode == 0, done.stderr[-2000:]
+  assert [r['step'] for r in _records(tmp_path / 'resumed')] == [100]
   for done in _two_processes(tmp_path / 'resumed', *exact):
     assert done.returncode in (0, 3), done.stderr[-2000:]
   assert (tmp_path / 'resumed' / 'metrics.jsonl').read_bytes() == (
