@@ -33,6 +33,7 @@ import optax
 from scipy import special
 
 from dl_course.data.sampler import chunk_indices
+from dl_course.engine.loop import progress_bar
 from dl_course.engine.steps import gaussian_head
 
 PRIOR_LENGTH_SCALE = 1e-2
@@ -104,7 +105,8 @@ SEGMENT_STEPS = 20_000
 
 
 def train_runs(loss_fn, params_SG, data_S: dict, hyper_SG: dict, *, num_steps: int,
-               batch_size: int, learning_rate: float, seed: int, uniforms=None, snapshots=()):
+               batch_size: int, learning_rate: float, seed: int, uniforms=None, snapshots=(),
+               label: str = ''):
   """Adam on `loss_fn(params, x_B, y_B, hyper, uniforms)` for G runs on each of S
   splits at once (params and hyper lead with [S, G]; data with [S]); the params
   after `num_steps`, or with `snapshots` (earlier step counts) the list of params
@@ -115,7 +117,8 @@ def train_runs(loss_fn, params_SG, data_S: dict, hyper_SG: dict, *, num_steps: i
   if given, draws the step's dropout uniforms once per split from fold_in(split
   key, step), shared by the split's G runs. A snapshot is exactly the run of that
   length when Adam's rate is constant; `learning_rate` may also be an optax
-  schedule of the step.
+  schedule of the step. A progress bar named `label` counts the steps (on a
+  terminal).
   """
   num_rows = data_S['x'].shape[1]
   tx = optax.adam(learning_rate)
@@ -124,14 +127,18 @@ def train_runs(loss_fn, params_SG, data_S: dict, hyper_SG: dict, *, num_steps: i
   stops = sorted({*snapshots, num_steps})
   bounds = sorted({*stops, *range(0, num_steps, SEGMENT_STEPS)} - {0})
   kept, start = [], 0
-  for end in bounds:
-    index_TB = jnp.asarray(chunk_indices(seed, start, end - start, num_rows, batch_size),
-                           jnp.int32)
-    state = _train_segment(loss_fn, tx, uniforms, state, data_S['x'], data_S['y'], hyper_SG,
-                           keys_S, jnp.arange(start, end), index_TB)
-    if end in stops:
-      kept.append(state[0])
-    start = end
+  with progress_bar(num_steps, desc=label or None, leave=False) as bar:
+    for end in bounds:
+      index_TB = jnp.asarray(chunk_indices(seed, start, end - start, num_rows, batch_size),
+                             jnp.int32)
+      state = _train_segment(loss_fn, tx, uniforms, state, data_S['x'], data_S['y'], hyper_SG,
+                             keys_S, jnp.arange(start, end), index_TB)
+      if end in stops:
+        kept.append(state[0])
+      if not bar.disable:  # the bar counts finished steps, not dispatched ones
+        jax.block_until_ready(state)
+        bar.update(end - start)
+      start = end
   return kept if snapshots else kept[0]
 
 
@@ -213,7 +220,7 @@ def dropout_log_likelihood(samples_TN, y_N, tau: float) -> float:
 
 def mc_dropout(x, y, train_idx, test_idx, *, dropout_rates, taus, hidden: int, epochs: int,
                batch_size: int, learning_rate: float, validation_samples: int,
-               test_samples: int, seed: int) -> dict:
+               test_samples: int, seed: int, label: str = 'MC dropout') -> dict:
   """The protocol on every split: per-split RMSE, LL and the chosen (p, τ). `taus`
   are model precisions in the targets' original units (the benchmark's grid)."""
   grid = [(p, tau) for p in dropout_rates for tau in taus]
@@ -221,16 +228,17 @@ def mc_dropout(x, y, train_idx, test_idx, *, dropout_rates, taus, hidden: int, e
   common = dict(hidden=hidden, epochs=epochs, batch_size=batch_size,
                 learning_rate=learning_rate, seed=seed)
   chosen = _fit_and_score(x, y, fit_rows, validation_rows, grid, choose=True,
-                          num_samples=validation_samples, **common)
+                          num_samples=validation_samples, label=f'{label}, choosing (p, tau)',
+                          **common)
   best = [grid[int(np.argmax(chosen['ll'][s]))] for s in range(len(train_idx))]
   final = _fit_and_score(x, y, train_idx, test_idx, best, choose=False,
-                         num_samples=test_samples, **common)
+                         num_samples=test_samples, label=f'{label}, final fit', **common)
   return {'rmse': final['rmse'], 'll': final['ll'], 'chosen': best}
 
 
 def _fit_and_score(x, y, fit_idx, score_idx, grid, *, choose: bool, num_samples: int,
                    hidden: int, epochs: int, batch_size: int, learning_rate: float,
-                   seed: int) -> dict:
+                   seed: int, label: str = '') -> dict:
   """choose=True: every split × every (p, τ) in `grid` -> ll [S, G]. choose=False:
   split s with grid[s] -> rmse [S], ll [S]."""
   num_splits = len(fit_idx)
@@ -248,7 +256,8 @@ def _fit_and_score(x, y, fit_idx, score_idx, grid, *, choose: bool, num_samples:
                       {'p': jnp.asarray(p, jnp.float32),
                        'weight_decay': jnp.asarray(decay, jnp.float32)},
                       num_steps=max(1, epochs * n // batch_size), batch_size=batch_size,
-                      learning_rate=learning_rate, seed=seed, uniforms=dropout_uniforms)
+                      learning_rate=learning_rate, seed=seed, uniforms=dropout_uniforms,
+                      label=label)
   y_score = y[score_idx]
   ll, mean_prediction = _dropout_scores(
       params, jnp.asarray(xs, jnp.float32), jnp.asarray(y_score, jnp.float32),
@@ -280,7 +289,7 @@ def ensemble_loss(params, x_B, y_B, hyper, uniforms):
 
 def deep_ensembles(x, y, train_idx, test_idx, *, members: int, hidden: int, epochs_grid,
                    batch_size: int, learning_rate: float, adversarial_epsilon: float,
-                   seed: int, cosine_epochs=()) -> dict:
+                   seed: int, cosine_epochs=(), label: str = 'deep ensembles') -> dict:
   """Per-split RMSE and LL of the M-member mixture, each split trained by the
   recipe whose mixture had the best log-likelihood on the split's inner
   validation rows (as MC dropout chooses (p, τ)): a constant rate for one of
@@ -293,18 +302,20 @@ def deep_ensembles(x, y, train_idx, test_idx, *, members: int, hidden: int, epoc
   num_splits = len(train_idx)
   if len(recipes) > 1:
     fit_rows, validation_rows = inner_split(train_idx, seed)
-    scores = _fit_recipes(x, y, fit_rows, validation_rows, recipes, range(len(recipes)), common)
+    scores = _fit_recipes(x, y, fit_rows, validation_rows, recipes, range(len(recipes)), common,
+                          f'{label}, choosing the recipe')
     best = np.argmax(np.stack([scores[k]['ll'] for k in range(len(recipes))]), axis=0)
   else:
     best = np.zeros(num_splits, int)
-  final = _fit_recipes(x, y, train_idx, test_idx, recipes, set(best.tolist()), common)
+  final = _fit_recipes(x, y, train_idx, test_idx, recipes, set(best.tolist()), common,
+                       f'{label}, final fit')
   pick = lambda key: np.array([final[best[s]][key][s] for s in range(num_splits)])
   return {'rmse': pick('rmse'), 'll': pick('ll'),
           'chosen_epochs': [recipes[k][0] for k in best],
           'chosen_cosine': [recipes[k][1] for k in best]}
 
 
-def _fit_recipes(x, y, fit_idx, score_idx, recipes, wanted, common) -> dict:
+def _fit_recipes(x, y, fit_idx, score_idx, recipes, wanted, common, label: str = '') -> dict:
   """{recipe index: {'rmse': [S], 'll': [S]}} for the `wanted` recipes: the
   constant-rate ones as snapshots of one run, each cosine one on its own."""
   scored = {}
@@ -312,17 +323,18 @@ def _fit_recipes(x, y, fit_idx, score_idx, recipes, wanted, common) -> dict:
   if any(k in wanted for k in constant):
     grid = tuple(recipes[k][0] for k in constant)
     scored.update(zip(constant, _fit_ensembles(x, y, fit_idx, score_idx, epochs_grid=grid,
-                                               **common)))
+                                               label=f'{label}, constant rate', **common)))
   for k, (epochs, cosine) in enumerate(recipes):
     if cosine and k in wanted:
       scored[k] = _fit_ensembles(x, y, fit_idx, score_idx, epochs_grid=(epochs,),
-                                 cosine=True, **common)[0]
+                                 cosine=True, label=f'{label}, cosine {epochs} epochs',
+                                 **common)[0]
   return scored
 
 
 def _fit_ensembles(x, y, fit_idx, score_idx, *, members: int, hidden: int, epochs_grid,
                    batch_size: int, learning_rate: float, adversarial_epsilon: float,
-                   seed: int, cosine: bool = False) -> list[dict]:
+                   seed: int, cosine: bool = False, label: str = '') -> list[dict]:
   """One training run per split × member for the longest epochs in the grid,
   scored at each grid point: [{'rmse': [S], 'll': [S]}] in grid order. With
   `cosine` the grid is one length and the rate decays to zero over it."""
@@ -344,7 +356,7 @@ def _fit_ensembles(x, y, fit_idx, score_idx, *, members: int, hidden: int, epoch
                                                    jnp.float32),
                           'adversarial': jnp.full((num_splits, members), adversarial_epsilon > 0)},
                          num_steps=steps[-1], snapshots=steps[:-1], batch_size=batch_size,
-                         learning_rate=learning_rate, seed=seed + 2)
+                         learning_rate=learning_rate, seed=seed + 2, label=label)
   snapshots = snapshots if len(steps) > 1 else [snapshots]
   y_score = y[score_idx]
   predict = jax.vmap(jax.vmap(lambda p, xx: gaussian_head(mlp_apply(p, xx, 0.0, None)),

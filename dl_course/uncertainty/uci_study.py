@@ -86,13 +86,14 @@ def run(config, progress) -> dict:
             taus=data.taus, hidden=data.hidden, epochs=data.epochs * config.epochs_multiplier,
             batch_size=config.train.batch_size, learning_rate=config.optimizer.learning_rate,
             validation_samples=config.validation_samples, test_samples=config.test_samples,
-            seed=config.seed),
+            seed=config.seed, label=f'{name}: MC dropout'),
         'deep_ensembles': lambda: uci.deep_ensembles(
             data.x, data.y, train_idx, test_idx, members=config.ensemble_size,
             hidden=data.hidden, epochs_grid=config.ensemble_epochs,
             batch_size=config.ensemble_batch_size, learning_rate=config.ensemble_learning_rate,
             adversarial_epsilon=config.adversarial_epsilon, seed=config.seed,
-            cosine_epochs=tuple(config.ensemble_cosine_epochs))}
+            cosine_epochs=tuple(config.ensemble_cosine_epochs),
+            label=f'{name}: deep ensembles')}
     results = {method: progress.unit(f'{name}_{method}', lambda _, fit=fit: _plain(fit()))
                for method, fit in methods.items() if method in config.methods}
     for method, result in results.items():
