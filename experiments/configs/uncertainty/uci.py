@@ -18,10 +18,9 @@ published standard error on at least 7 of the 9 datasets (MC dropout against
 Gal's 2018 grid-search table, ± s.e.; ensembles against their paper's table 1,
 whose ± s.d. over splits gives s.e. = s.d. / sqrt(splits)). The table prints
 RMSE and LL with both s.e. and s.d. beside the published rows.
-Expected: reproduced 2 of 2 claims. Measured on 8 of the 9 datasets (protein's
-runs take hours on 2 cores; WORKSPACE.md): MC dropout 7 of 8 (short on energy by
-0.01), deep ensembles 7 of 8 (short on naval: 3.97 against 5.63), so both hold 7
-of 9 whatever protein gives.
+Expected: reproduced 2 of 2 claims: MC dropout 7 of 9 (short on energy by 0.01 and
+protein by 0.006), deep ensembles 7 of 9 (short on naval, 3.97 against 5.63, and
+protein, -2.90 against -2.84). About 4.5 h on 2 cores (WORKSPACE.md).
 
 Quick variant (CI):
   python -m experiments.main --config=experiments/configs/uncertainty/uci.py:quick --workdir=/tmp/dl_course/uncertainty_uci_quick
