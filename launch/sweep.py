@@ -192,17 +192,15 @@ def wait_for_slurm(job: str) -> None:
 def run_vmapped(config_spec: str, axes, tasks: list[dict], workdir: pathlib.Path) -> None:
   """Every task as one vmapped job (dl_course/classification/vmapped.py)."""
   # pylint: disable=import-outside-toplevel  (jax only for this executor)
-  from dl_course import classification
   from dl_course.classification import vmapped
   from dl_course.studies import Stopped
-  from experiments import registry
   for key, _ in axes:
     if key not in vmapped.VMAPPABLE_KEYS:
       raise UserError(f'--sweep={key}=... is not allowed with --executor=vmap: its runs must '
                       f'share shapes, so it sweeps {", ".join(vmapped.VMAPPABLE_KEYS)} and '
                       '--seeds; use --executor=local or slurm')
   base = load_config(config_spec)
-  if registry.study_for(base).run is not classification.run:
+  if not vmapped.is_trainer_config(base):
     raise UserError(f'--config={config_spec} is not allowed with --executor=vmap: it trains '
                     'classification configs (experiments/configs/classify, mnist1d); use '
                     '--executor=local or slurm')

@@ -151,6 +151,7 @@ def test_uci_training_snapshots_are_the_shorter_runs():
   jax.tree.map(np.testing.assert_array_equal, late, segmented)
 
 
+@pytest.mark.slow
 def test_uci_ensembles_take_each_splits_best_recipe_on_validation_rows():
   """Constant-rate snapshots and a cosine run compete on each split's validation
   rows; the test figures are those of the chosen recipe, trained on the whole

@@ -51,6 +51,12 @@ from dl_course.studies import Stopped
 VMAPPABLE_KEYS = ('optimizer.learning_rate',)
 
 
+def is_trainer_config(config) -> bool:
+  """Whether a config runs the classification trainer (the keys its family has;
+  runs.load_run tells them apart the same way)."""
+  return 'dispatch' in config and 'optimizer' in config and 'study' in config
+
+
 def run_config(base: ml_collections.ConfigDict, seed: int,
                learning_rate: float) -> ml_collections.ConfigDict:
   config = ml_collections.ConfigDict(base.to_dict())
