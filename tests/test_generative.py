@@ -329,6 +329,7 @@ def test_m2_gaussian_likelihood_is_the_normal_log_density():
   np.testing.assert_allclose(ours, expected, rtol=1e-5)
 
 
+@pytest.mark.slow
 def test_load_run_gives_back_the_trained_vae(tmp_path):
   """The VAE's stage checkpoint, applied with the study's evaluation key, gives
   the last test ELBO its curve logged."""

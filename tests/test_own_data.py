@@ -164,6 +164,7 @@ def test_bad_npz_is_one_line(tmp_path):
     _load('npz', tmp_path / 'c.npz')
 
 
+@pytest.mark.slow
 def test_own_csv_trains_through_the_cli_with_a_validation_split(tmp_path):
   _, rows = _table(200)
   path = _write_csv(tmp_path / 'iris.csv', rows)

@@ -70,6 +70,7 @@ def test_sigkill_during_save_resumes_bit_identically(tmp_path, straight_runs, de
   assert [launch['start_step'] for launch in launches] == [0, 200]
 
 
+@pytest.mark.slow
 def test_ctrl_c_saves_the_current_step_exits_130_and_resumes_exactly(tmp_path):
   """SIGINT (Ctrl-C) takes SIGTERM's path (engine/loop.py StopRequest): the
   staged-study and RL tests send SIGTERM, this one SIGINT."""

@@ -70,6 +70,7 @@ def test_load_run_gives_back_every_seed_and_the_policy_network(uninterrupted):
   assert run.step == run.metrics[-1]['step']
 
 
+@pytest.mark.slow
 def test_a_chunked_run_stopped_and_resumed_is_bit_identical(uninterrupted, tmp_path):
   first = run(rl_command(tmp_path, '--max_chunks=2'))
   assert first.returncode == 0 and 'stopped by --max_chunks at step' in first.stdout, first.stderr
@@ -82,6 +83,7 @@ def test_a_chunked_run_stopped_and_resumed_is_bit_identical(uninterrupted, tmp_p
   assert starts == [0, 4]
 
 
+@pytest.mark.slow
 def test_seeds_sharded_over_four_devices_match_one_device(uninterrupted, tmp_path):
   assert_finished(run(rl_command(tmp_path), devices=4))
   _, summary_one = read(uninterrupted)
