@@ -60,7 +60,7 @@ def load_run(workdir) -> Run:
   config = ml_collections.ConfigDict(json.loads(path.read_text()))
   if 'algorithm' in config:
     model, abstract = _rl_abstract(config)
-  elif 'dispatch' in config and 'optimizer' in config:
+  elif _runs_the_trainer(config):
     model, abstract = _classification_abstract(config)
   else:
     stages = _read_stages(workdir, config)
@@ -104,6 +104,11 @@ def _read_stages(workdir: pathlib.Path, config) -> dict[str, Stage]:
     model = study.stage_model(config, directory.name) if study and study.stage_model else None
     stages[directory.name] = Stage(directory.name, step, state, state['params'], model)
   return stages
+
+
+def _runs_the_trainer(config) -> bool:
+  from dl_course.classification.trainer import is_trainer_config  # pylint: disable=import-outside-toplevel
+  return is_trainer_config(config)
 
 
 def _classification_abstract(config):

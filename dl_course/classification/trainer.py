@@ -193,6 +193,11 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: pathlib.Path,
           'stopped_by': stop.reason or '--max_chunks'}
 
 
+def is_trainer_config(config) -> bool:
+  """Whether a config runs this trainer (the keys only its family has)."""
+  return 'dispatch' in config and 'optimizer' in config
+
+
 def load_splits_and_losses(config):
   """(train, {'test': ..., 'val': ...}, loss_fn, per_example_fn) of a config: the
   held-out validation rows if asked for, and a regression's targets standardised."""

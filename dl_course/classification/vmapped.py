@@ -49,12 +49,7 @@ from dl_course.studies import Stopped
 
 # Config keys a vmapped sweep may vary besides the seed: they change numbers, not shapes.
 VMAPPABLE_KEYS = ('optimizer.learning_rate',)
-
-
-def is_trainer_config(config) -> bool:
-  """Whether a config runs the classification trainer (the keys its family has;
-  runs.load_run tells them apart the same way)."""
-  return 'dispatch' in config and 'optimizer' in config and 'study' in config
+is_trainer_config = trainer.is_trainer_config
 
 
 def run_config(base: ml_collections.ConfigDict, seed: int,
